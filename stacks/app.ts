@@ -1,0 +1,48 @@
+import { join } from "node:path";
+import { App } from "cdktf";
+import { remoteStateSettings } from "./backend";
+import { BootstrapStack } from "./bootstrap-stack";
+import { DEFAULT_REGION, ENVIRONMENTS, NexusOverrides, resolveConfig } from "./config";
+import { NexusStack } from "./nexus-stack";
+import { sourceHash } from "./source-hash";
+
+/** Files the worker image is built from; a change to any of them makes a new image tag. */
+export const IMAGE_SOURCES = ["Dockerfile", ".dockerignore", "worker"];
+
+export interface AppInputs {
+  /** Environments to synthesize. @default every preset (dev, prod) */
+  readonly environments?: readonly string[];
+  /** Per-environment overrides, e.g. from the `nexus` context of cdktf.json. */
+  readonly overrides?: Record<string, NexusOverrides>;
+  readonly env?: NodeJS.ProcessEnv;
+  /** The repository root (Dockerfile and worker/). */
+  readonly repoRoot: string;
+}
+
+/** Stack names, stable because state keys and `cdktf deploy <stack>` use them. */
+export const BOOTSTRAP_STACK = "nexus-bootstrap";
+export const nexusStackName = (environment: string) => `nexus-${environment}`;
+
+/** Builds the whole app: the bootstrap stack and one Nexus stack per environment. */
+export function buildApp(app: App, inputs: AppInputs): void {
+  const env = inputs.env ?? {};
+  const overrides = inputs.overrides ?? {};
+  const environments = inputs.environments ?? ENVIRONMENTS;
+  const remoteState = remoteStateSettings(env, app.node.tryGetContext("nexusState"));
+  const imageBuild = {
+    sourceHash: sourceHash(inputs.repoRoot, IMAGE_SOURCES),
+    // Terraform runs in cdktf.out/stacks/<stack>; the build context is the repository root.
+    contextDir: "${path.module}/../../..",
+  };
+  new BootstrapStack(app, BOOTSTRAP_STACK, { project: "nexus", region: overrides.bootstrap?.region ?? DEFAULT_REGION });
+  for (const environment of environments) {
+    const envOverrides = { ...overrides[environment] };
+    if (env.NEXUS_WORKER_IMAGE) envOverrides.worker = { ...envOverrides.worker, imageUri: env.NEXUS_WORKER_IMAGE };
+    const config = resolveConfig(environment, envOverrides);
+    new NexusStack(app, nexusStackName(environment), { config, remoteState, imageBuild });
+  }
+}
+
+export function repoRoot(): string {
+  return join(__dirname, "..");
+}

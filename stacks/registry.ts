@@ -1,0 +1,87 @@
+import { Construct } from "constructs";
+import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
+import { DataAwsEcrAuthorizationToken } from "@cdktf/provider-aws/lib/data-aws-ecr-authorization-token";
+import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
+import { Image } from "@cdktf/provider-docker/lib/image";
+import { RegistryImage } from "@cdktf/provider-docker/lib/registry-image";
+import { DataKey } from "./encryption";
+import { PolicyStatement } from "./iam";
+
+export interface RegistryProps {
+  readonly name: string;
+  readonly dataKey: DataKey;
+  /** Images kept by the lifecycle policy; older ones expire. */
+  readonly keepImages: number;
+  readonly forceDelete: boolean;
+  /**
+   * How the worker image gets there. `build`: Terraform builds `Dockerfile` (with the Docker
+   * provider) and pushes it, tagged by `sourceHash`. `prebuilt`: use `uri` as it is.
+   */
+  readonly image: { readonly kind: "build"; readonly sourceHash: string; readonly contextDir: string } | { readonly kind: "prebuilt"; readonly uri: string };
+}
+
+/** ECR repository for the worker (immutable tags, scan on push, KMS) and the image the service runs. */
+export class Registry extends Construct {
+  readonly repository: EcrRepository;
+  /** The image reference the task definition runs. */
+  readonly imageUri: string;
+
+  constructor(scope: Construct, id: string, props: RegistryProps) {
+    super(scope, id);
+    this.repository = new EcrRepository(this, "repository", {
+      name: `${props.name}-worker`,
+      imageTagMutability: "IMMUTABLE", // a tag always means the same bytes: deploys are reproducible
+      imageScanningConfiguration: { scanOnPush: true },
+      encryptionConfiguration: [{ encryptionType: "KMS", kmsKey: props.dataKey.arn }],
+      forceDelete: props.forceDelete,
+    });
+    new EcrLifecyclePolicy(this, "lifecycle", {
+      repository: this.repository.name,
+      policy: JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            description: `Keep the last ${props.keepImages} images`,
+            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: props.keepImages },
+            action: { type: "expire" },
+          },
+        ],
+      }),
+    });
+    this.imageUri = props.image.kind === "prebuilt" ? props.image.uri : this.buildAndPush(props.image.sourceHash, props.image.contextDir);
+  }
+
+  /** ECR pull on this repository, for the task execution role. */
+  grantPull(): PolicyStatement {
+    return {
+      Sid: "PullWorkerImage",
+      Effect: "Allow",
+      Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+      Resource: [this.repository.arn],
+    };
+  }
+
+  private buildAndPush(sourceHash: string, contextDir: string): string {
+    const token = new DataAwsEcrAuthorizationToken(this, "ecr-token", { registryId: this.repository.registryId });
+    const docker = new DockerProvider(this, "docker", {
+      registryAuth: [{ address: token.proxyEndpoint, username: token.userName, password: token.password }],
+    });
+    const tagged = `${this.repository.repositoryUrl}:${sourceHash}`;
+    const image = new Image(this, "worker-image", {
+      provider: docker,
+      name: tagged,
+      buildAttribute: { context: contextDir, dockerfile: "Dockerfile", platform: "linux/amd64" },
+      triggers: { source_hash: sourceHash },
+      keepLocally: true,
+    });
+    const pushed = new RegistryImage(this, "worker-image-push", {
+      provider: docker,
+      name: image.name,
+      // Old tags stay for rollback; the lifecycle policy expires them.
+      keepRemotely: true,
+      triggers: { source_hash: sourceHash },
+    });
+    return `${this.repository.repositoryUrl}@${pushed.sha256Digest}`;
+  }
+}

@@ -1,0 +1,167 @@
+import { Construct } from "constructs";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
+import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
+import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { AwsContext } from "./aws-context";
+import { WorkerConfig, visibilityTimeoutSeconds } from "./config";
+import { Database } from "./database";
+import { DataKey } from "./encryption";
+import { PolicyStatement, assumeRolePolicy, policyJson } from "./iam";
+import { Ingest } from "./ingest";
+import { Network } from "./network";
+import { QueueDepthScaling } from "./queue-depth-scaling";
+import { emptySecurityGroup } from "./security-group";
+
+/** The image's non-root user (uid:gid of `node` in the official Node images). */
+export const WORKER_USER = "1000:1000";
+export const CONTAINER_NAME = "worker";
+
+export interface WorkerServiceProps {
+  readonly aws: AwsContext;
+  readonly name: string;
+  readonly config: WorkerConfig;
+  readonly network: Network;
+  readonly ingest: Ingest;
+  readonly database: Database;
+  readonly dataKey: DataKey;
+  readonly imageUri: string;
+  /** ECR pull for the execution role (the repository the image lives in). */
+  readonly grantPull: PolicyStatement;
+}
+
+/**
+ * The Fargate worker: polls the ingest queue, reads objects from S3, writes PostgreSQL.
+ * No public IP, read-only root filesystem, non-root user, and two roles with exact grants.
+ */
+export class WorkerService extends Construct {
+  readonly cluster: EcsCluster;
+  readonly service: EcsService;
+  readonly logGroup: CloudwatchLogGroup;
+  readonly securityGroup: SecurityGroup;
+  readonly taskRole: IamRole;
+  readonly executionRole: IamRole;
+
+  constructor(scope: Construct, id: string, props: WorkerServiceProps) {
+    super(scope, id);
+    const { name, config, network } = props;
+    this.securityGroup = emptySecurityGroup(this, "sg", `${name}-worker`, network.vpc.id, "Worker tasks: no ingress; egress to endpoints, S3 and PostgreSQL only");
+    network.admitToAwsServices(this.securityGroup);
+    props.database.admitFrom("worker-to-db", this.securityGroup);
+
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: `/ecs/${name}`,
+      retentionInDays: config.logRetentionDays,
+      kmsKeyId: props.dataKey.arn,
+    });
+    this.cluster = new EcsCluster(this, "cluster", {
+      name,
+      setting: [{ name: "containerInsights", value: "enabled" }],
+    });
+    const accountId = props.aws.accountId;
+    this.taskRole = this.role("task-role", `${name}-worker-task`, accountId, [
+      props.ingest.bucket.grantReadObjects(),
+      props.ingest.grantConsumeMessages(),
+      props.database.grantReadSecret(),
+      props.dataKey.grantDecrypt(),
+    ]);
+    this.executionRole = this.role("execution-role", `${name}-worker-execution`, accountId, [
+      props.grantPull,
+      {
+        Sid: "EcrAuthorizationToken",
+        Effect: "Allow",
+        Action: ["ecr:GetAuthorizationToken"],
+        // AWS requires "*": GetAuthorizationToken is account-wide and has no resource ARN.
+        Resource: ["*"],
+      },
+      { Sid: "WriteWorkerLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${this.logGroup.arn}:*`] },
+      props.database.grantReadSecret(),
+      props.dataKey.grantDecrypt(),
+    ]);
+
+    const task = this.taskDefinition(props);
+    this.service = new EcsService(this, "service", {
+      name: `${name}-worker`,
+      cluster: this.cluster.arn,
+      taskDefinition: task.arn,
+      launchType: "FARGATE",
+      platformVersion: "1.4.0",
+      desiredCount: config.desiredCount,
+      networkConfiguration: { subnets: network.subnetIds, securityGroups: [this.securityGroup.id], assignPublicIp: false },
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      deploymentMinimumHealthyPercent: 100,
+      deploymentMaximumPercent: 200,
+      enableExecuteCommand: false,
+      propagateTags: "SERVICE",
+      // Autoscaling owns the running count after the first deploy.
+      lifecycle: { ignoreChanges: ["desired_count"] },
+    });
+    new QueueDepthScaling(this, "scaling", {
+      clusterName: this.cluster.name,
+      serviceName: this.service.name,
+      queueName: props.ingest.queue.name,
+      minCount: config.minCount,
+      maxCount: config.maxCount,
+      messagesPerTask: config.messagesPerTask,
+    });
+  }
+
+  private role(id: string, roleName: string, accountId: string, statements: PolicyStatement[]): IamRole {
+    const role = new IamRole(this, id, { name: roleName, assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com", accountId) });
+    new IamRolePolicy(this, `${id}-policy`, { role: role.id, name: roleName, policy: policyJson(statements) });
+    return role;
+  }
+
+  private taskDefinition(props: WorkerServiceProps): EcsTaskDefinition {
+    const { config, database, ingest } = props;
+    const secret = database.secretArn;
+    const environment: Record<string, string> = {
+      QUEUE_URL: ingest.queue.url,
+      DB_HOST: database.instance.address,
+      DB_PORT: String(database.instance.port),
+      DB_NAME: database.instance.dbName,
+      DB_SECRET_ARN: secret,
+      DB_SSL: "verify-full",
+      AWS_REGION: props.aws.region,
+      WORKER_CONCURRENCY: String(config.concurrency),
+      MAX_OBJECT_BYTES: String(config.maxObjectBytes),
+      VISIBILITY_TIMEOUT_SECONDS: String(visibilityTimeoutSeconds(config)),
+    };
+    const container = {
+      name: CONTAINER_NAME,
+      image: props.imageUri,
+      essential: true,
+      user: WORKER_USER,
+      readonlyRootFilesystem: true,
+      environment: Object.entries(environment).map(([key, value]) => ({ name: key, value })),
+      // Injected by the ECS agent from the RDS-managed secret; never in the task definition itself.
+      secrets: [
+        { name: "DB_USER", valueFrom: `${secret}:username::` },
+        { name: "DB_PASSWORD", valueFrom: `${secret}:password::` },
+      ],
+      // The only writable path: the health heartbeat and Node's temp files.
+      mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
+      healthCheck: { command: ["CMD", "node", "dist/healthcheck.js"], interval: 30, timeout: 5, retries: 3, startPeriod: 30 },
+      stopTimeout: 30,
+      logConfiguration: {
+        logDriver: "awslogs",
+        options: { "awslogs-group": this.logGroup.name, "awslogs-region": props.aws.region, "awslogs-stream-prefix": "worker" },
+      },
+    };
+    return new EcsTaskDefinition(this, "task", {
+      family: `${props.name}-worker`,
+      requiresCompatibilities: ["FARGATE"],
+      networkMode: "awsvpc",
+      cpu: String(config.cpu),
+      memory: String(config.memoryMiB),
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+      executionRoleArn: this.executionRole.arn,
+      taskRoleArn: this.taskRole.arn,
+      volume: [{ name: "tmp" }],
+      containerDefinitions: JSON.stringify([container]),
+    });
+  }
+}
