@@ -1,4 +1,5 @@
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { App } from "cdktf";
 import { remoteStateSettings } from "./backend";
 import { BootstrapStack } from "./bootstrap-stack";
@@ -43,6 +44,10 @@ export function buildApp(app: App, inputs: AppInputs): void {
   }
 }
 
-export function repoRoot(): string {
-  return join(__dirname, "..");
+/** The folder holding cdktf.json, found from this file whether it runs as .ts or compiled under build/. */
+export function repoRoot(from = __dirname): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, "cdktf.json"))) return dir;
+  }
+  throw new Error(`no cdktf.json above ${from}: run Nexus from its repository`);
 }

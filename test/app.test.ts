@@ -1,0 +1,144 @@
+import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App, Testing } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { BOOTSTRAP_STACK, buildApp, repoRoot } from "../stacks/app";
+import { NexusStack } from "../stacks/nexus-stack";
+import { remoteStateSettings } from "../stacks/backend";
+import { resolveConfig } from "../stacks/config";
+import { sourceHash } from "../stacks/source-hash";
+import { Synthesized, TEST_IMAGE_BUILD, synthBootstrap, synthNexus, synthesize } from "./synth";
+
+function stackNames(app: App): string[] {
+  return app.node.children.map((c) => c.node.id);
+}
+
+describe("the app", () => {
+  test("builds the bootstrap stack and one stack per environment", () => {
+    const app = Testing.app();
+    buildApp(app, { repoRoot: repoRoot(), env: {} });
+    expect(stackNames(app)).toEqual([BOOTSTRAP_STACK, "nexus-dev", "nexus-prod"]);
+  });
+
+  test("NEXUS_WORKER_IMAGE switches every environment to a prebuilt image", () => {
+    const app = Testing.app();
+    buildApp(app, { repoRoot: repoRoot(), environments: ["dev"], env: { NEXUS_WORKER_IMAGE: "registry.example.com/nexus/worker:1.0.0" } });
+    const stack = app.node.findChild("nexus-dev") as NexusStack;
+    expect(synthesize(stack).resources("docker_image")).toEqual({});
+  });
+
+  test("an unknown environment fails synth with the allowed names", () => {
+    expect(() => buildApp(Testing.app(), { repoRoot: repoRoot(), environments: ["qa"], env: {} })).toThrow(/environment must be one of dev, prod, got "qa"/);
+  });
+
+  test("every resource is tagged with project, environment and manager through provider default tags", () => {
+    expect(Testing.synth(new NexusStack(Testing.app(), "nexus-prod", { config: resolveConfig("prod"), imageBuild: TEST_IMAGE_BUILD }))).toHaveProviderWithProperties(AwsProvider, {
+      region: "us-east-1",
+      default_tags: [{ tags: { Project: "nexus", Environment: "prod", ManagedBy: "cdktf" } }],
+    });
+  });
+
+  test("outputs what operators and the worker need", () => {
+    expect(Object.keys(synthNexus("dev").json.output).sort()).toEqual(
+      ["db_endpoint", "db_secret_arn", "dead_letter_queue_url", "ecr_repository_url", "ecs_cluster", "ecs_service", "ingest_bucket", "queue_arn", "queue_url", "worker_log_group"].sort(),
+    );
+  });
+});
+
+describe("state backend", () => {
+  test("without settings, stacks keep local state (synth and tests need no AWS)", () => {
+    expect(synthNexus("dev").json.terraform.backend).toEqual({ local: { path: "terraform.nexus-dev.tfstate" } });
+  });
+
+  test("with settings, each stack gets its own key in the S3 backend, locked by DynamoDB", () => {
+    const remote = { bucket: "nexus-tfstate-1-us-east-1", lockTable: "nexus-tfstate-locks", region: "us-east-1" };
+    const stack = new NexusStack(Testing.app(), "nexus-dev", { config: resolveConfig("dev"), imageBuild: TEST_IMAGE_BUILD, remoteState: remote });
+    expect(synthesize(stack).json.terraform.backend.s3).toEqual({
+      bucket: remote.bucket,
+      key: "nexus/nexus-dev/terraform.tfstate",
+      region: "us-east-1",
+      dynamodb_table: remote.lockTable,
+      encrypt: true,
+    });
+  });
+
+  test("settings come from the environment first, then cdktf.json context", () => {
+    const context = { bucket: "ctx-bucket", lockTable: "ctx-locks", region: "eu-west-1" };
+    expect(remoteStateSettings({}, context)).toEqual({ ...context, kmsKeyArn: undefined });
+    expect(remoteStateSettings({ NEXUS_STATE_BUCKET: "env-bucket" }, context)?.bucket).toBe("env-bucket");
+    expect(remoteStateSettings({}, undefined)).toBeUndefined();
+  });
+
+  test("a bucket without a lock table or region is refused with the missing keys named", () => {
+    expect(() => remoteStateSettings({ NEXUS_STATE_BUCKET: "b" }, undefined)).toThrow(/NEXUS_STATE_LOCK_TABLE and NEXUS_STATE_REGION .* got lockTable=undefined, region=undefined/);
+  });
+
+  describe("the bootstrap stack", () => {
+    const synth = synthBootstrap();
+    const bucket = `\${${synth.address("aws_s3_bucket", "state_bucket")}.id}`;
+    const forBucket = (type: string) => Object.values(synth.resources(type)).find((r) => r.bucket === bucket)!;
+
+    test("keeps its own state locally", () => {
+      expect(synth.json.terraform.backend).toEqual({ local: { path: "terraform.nexus-bootstrap.tfstate" } });
+    });
+
+    test("creates a versioned, KMS-encrypted, private, TLS-only state bucket", () => {
+      expect(forBucket("aws_s3_bucket_versioning").versioning_configuration.status).toBe("Enabled");
+      expect(forBucket("aws_s3_bucket_server_side_encryption_configuration").rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe("aws:kms");
+      expect(forBucket("aws_s3_bucket_public_access_block")).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
+      expect(Synthesized.policy(forBucket("aws_s3_bucket_policy").policy).Statement[0]).toMatchObject({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+    });
+
+    test("creates an on-demand, encrypted DynamoDB lock table keyed by LockID with point-in-time recovery", () => {
+      expect(synth.only("aws_dynamodb_table")).toMatchObject({
+        hash_key: "LockID",
+        attribute: [{ name: "LockID", type: "S" }],
+        billing_mode: "PAY_PER_REQUEST",
+        point_in_time_recovery: { enabled: true },
+        server_side_encryption: { enabled: true },
+      });
+    });
+
+    test("its key admits no AWS service beyond the account", () => {
+      const statements = Synthesized.policy(synth.only("aws_kms_key").policy).Statement;
+      expect(statements.map((s) => s.Sid)).toEqual(["AccountAdministersKey"]);
+    });
+  });
+});
+
+describe("the worker image tag", () => {
+  function tree(files: Record<string, string>): string {
+    const root = mkdtempSync(join(tmpdir(), "nexus-hash-"));
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(join(root, path, ".."), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+    return root;
+  }
+
+  test("is the same for the same sources, wherever they are", () => {
+    const files = { Dockerfile: "FROM node", "worker/src/index.ts": "x" };
+    expect(sourceHash(tree(files), ["Dockerfile", "worker"])).toBe(sourceHash(tree(files), ["Dockerfile", "worker"]));
+  });
+
+  test("changes when a source changes, not when build output or installs do", () => {
+    const base = { Dockerfile: "FROM node", "worker/src/index.ts": "x" };
+    const hash = sourceHash(tree(base), ["Dockerfile", "worker"]);
+    expect(sourceHash(tree({ ...base, "worker/src/index.ts": "y" }), ["Dockerfile", "worker"])).not.toBe(hash);
+    expect(sourceHash(tree({ ...base, "worker/dist/index.js": "z", "worker/node_modules/pg/index.js": "z" }), ["Dockerfile", "worker"])).toBe(hash);
+  });
+});
+
+describe("encryption everywhere", () => {
+  test.each(["dev", "prod"])("every log group, queue, bucket, database and repository of %s is encrypted with a customer key", (env) => {
+    const synth = synthNexus(env);
+    for (const group of Object.values(synth.resources("aws_cloudwatch_log_group"))) expect(group.kms_key_id).toMatch(/aws_kms_key/);
+    for (const queue of Object.values(synth.resources("aws_sqs_queue"))) expect(queue.kms_master_key_id).toMatch(/aws_kms_key/);
+    for (const sse of Object.values(synth.resources("aws_s3_bucket_server_side_encryption_configuration"))) {
+      expect(["aws:kms", "AES256"]).toContain(sse.rule[0].apply_server_side_encryption_by_default.sse_algorithm);
+    }
+    expect(synth.only("aws_db_instance").storage_encrypted).toBe(true);
+    expect(synth.only("aws_kms_key").enable_key_rotation).toBe(true);
+  });
+});
