@@ -1,0 +1,50 @@
+/**
+ * Entry point: `node dist/index.js`. Reads the config, migrates, polls until SIGTERM/SIGINT,
+ * then drains: stops receiving, lets batches in hand finish (or, past the deadline, makes them
+ * visible again for another worker), closes the pool and exits 0. A config error exits 2 with
+ * one line naming the variable.
+ */
+import { ConfigError, WorkerConfig, loadConfig } from "./config";
+import { log } from "./log";
+import { createWorker } from "./worker";
+
+function configOrExit(): WorkerConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`nexus-worker: configuration error: ${err.message}`);
+    process.exit(2);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = configOrExit();
+  const worker = await createWorker(config);
+  const { consumer } = worker;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("stopping: no new receives; finishing batches in hand", { signal, deadlineMs: config.shutdownTimeoutMs });
+    consumer.stop();
+    // ECS sends SIGKILL 30 s after SIGTERM: past our deadline, hand the messages back and leave.
+    setTimeout(async () => {
+      const released = await consumer.releaseInFlight().catch(() => 0);
+      log.warn("shutdown deadline reached; released messages in hand", { released });
+      process.exit(0);
+    }, config.shutdownTimeoutMs).unref();
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  log.info("worker started", { queueUrl: config.queueUrl, concurrency: config.concurrency, dbHost: config.db.host, ssl: config.db.ssl });
+
+  await consumer.run(); // returns once stop() was called and every loop finished its batch
+  await worker.db.close();
+  log.info("worker stopped", consumer.stats);
+}
+
+main().catch((err) => {
+  log.error("worker failed", { err });
+  process.exit(1);
+});

@@ -1,0 +1,103 @@
+/**
+ * The worker end to end through real services: S3 API -> notification -> SQS -> worker ->
+ * PostgreSQL 17.6. Nothing is mocked.
+ */
+import { createHash } from "node:crypto";
+import { DeleteObjectCommand } from "@aws-sdk/client-s3";
+import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { Services, eventually, freshPipeline, queueDepth, startServices, startWorker, stopServices, stopWorker, upload } from "./harness";
+
+jest.setTimeout(90000);
+let services: Services;
+let running: Awaited<ReturnType<typeof startWorker>> | undefined;
+
+beforeAll(async () => {
+  services = await startServices();
+});
+afterEach(async () => {
+  await stopWorker(running);
+  running = undefined;
+});
+afterAll(async () => stopServices(services));
+
+test("an uploaded .txt file becomes one row with its content, hash, version and metadata; the message is deleted", async () => {
+  const { pipeline, env, rows } = await freshPipeline(services);
+  running = await startWorker(env);
+  const version = await upload(pipeline, "reports/hello world+ü.txt", "Hello from Nexus!\n");
+  await eventually("the row", async () => (await rows()).length === 1);
+  const [row] = await rows();
+  expect(row).toMatchObject({
+    bucket: pipeline.bucket,
+    object_key: "reports/hello world+ü.txt",
+    version_id: version,
+    object_version: version,
+    size_bytes: "18",
+    content: "Hello from Nexus!\n",
+    sha256: createHash("sha256").update("Hello from Nexus!\n").digest("hex"),
+  });
+  expect(row.event_time).toBeInstanceOf(Date);
+  await eventually("the queue to drain (the TestEvent too)", async () => (await queueDepth(pipeline)) === 0);
+});
+
+test("a file that is not .txt raises no notification and no row", async () => {
+  const { pipeline, env, rows } = await freshPipeline(services);
+  running = await startWorker(env);
+  await upload(pipeline, "image.png", "png");
+  await upload(pipeline, "note.txt", "text");
+  await eventually("the .txt row", async () => (await rows()).length === 1);
+  expect((await rows()).map((r) => r.object_key)).toEqual(["note.txt"]);
+});
+
+test("the same notification delivered twice makes one row, and both messages are deleted", async () => {
+  const { pipeline, env, rows } = await freshPipeline(services);
+  await upload(pipeline, "twice.txt", "once");
+  // Take the notification off the queue and put two copies back: a redelivery, as SQS may do.
+  let body: string | undefined;
+  await eventually("the notification", async () => {
+    const received = await pipeline.sqs.send(new ReceiveMessageCommand({ QueueUrl: pipeline.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    body = received.Messages?.map((m) => m.Body!).find((b) => b.includes("twice.txt")) ?? body;
+    return body !== undefined;
+  });
+  for (let i = 0; i < 2; i++) await pipeline.sqs.send(new SendMessageCommand({ QueueUrl: pipeline.queueUrl, MessageBody: body! }));
+  running = await startWorker(env);
+  await eventually("both copies consumed", async () => (await queueDepth(pipeline)) === 0 && (await rows()).length === 1, 40000);
+  expect((await rows()).length).toBe(1);
+});
+
+test("a poison message goes to the DLQ after maxReceiveCount while other files still land", async () => {
+  const { pipeline, env, rows } = await freshPipeline(services, { maxReceiveCount: 3 });
+  await pipeline.sqs.send(new SendMessageCommand({ QueueUrl: pipeline.queueUrl, MessageBody: "not an S3 event" }));
+  running = await startWorker(env);
+  await upload(pipeline, "good.txt", "good");
+  await eventually("the good row", async () => (await rows()).length === 1);
+  await eventually("the poison message in the DLQ", async () => (await queueDepth(pipeline, pipeline.dlqUrl)) === 1, 40000);
+  expect(await queueDepth(pipeline)).toBe(0);
+});
+
+test("over the size cap and invalid UTF-8 are recorded as rejected; an empty file is stored; all acknowledged", async () => {
+  const { pipeline, env, rows, sql } = await freshPipeline(services);
+  running = await startWorker({ ...env, MAX_OBJECT_BYTES: "64" });
+  await upload(pipeline, "big.txt", "x".repeat(65));
+  await upload(pipeline, "latin1.txt", Buffer.from([0x63, 0x61, 0x66, 0xe9])); // "café" in Latin-1
+  await upload(pipeline, "nul.txt", "a\u0000b");
+  await upload(pipeline, "empty.txt", "");
+  await eventually("three rejections and one document", async () => (await rows()).length === 1 && (await sql("SELECT 1 FROM rejected_objects").catch(() => [])).length === 3);
+  expect((await rows()).map((r) => [r.object_key, r.content, r.size_bytes])).toEqual([["empty.txt", "", "0"]]);
+  const rejected = await sql("SELECT object_key, reason FROM rejected_objects ORDER BY object_key");
+  expect(rejected).toEqual([
+    { object_key: "big.txt", reason: "too_large" },
+    { object_key: "latin1.txt", reason: "not_utf8" },
+    { object_key: "nul.txt", reason: "nul_byte" },
+  ]);
+  await eventually("the queue to drain", async () => (await queueDepth(pipeline)) === 0);
+});
+
+test("an object deleted after upload is logged and acknowledged, with no row", async () => {
+  const { pipeline, env, rows } = await freshPipeline(services);
+  const version = await upload(pipeline, "gone.txt", "short-lived");
+  await pipeline.s3.send(new DeleteObjectCommand({ Bucket: pipeline.bucket, Key: "gone.txt", VersionId: version }));
+  await upload(pipeline, "kept.txt", "kept");
+  running = await startWorker(env);
+  await eventually("the kept row and an empty queue", async () => (await rows()).length === 1 && (await queueDepth(pipeline)) === 0);
+  expect((await rows()).map((r) => r.object_key)).toEqual(["kept.txt"]);
+});
