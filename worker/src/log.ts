@@ -2,7 +2,12 @@
 
 type Fields = Record<string, unknown>;
 
+const LEVELS = ["info", "warn", "error", "silent"];
+/** LOG_LEVEL: info (default), warn, error or silent. Metrics lines are written regardless. */
+const threshold = Math.max(0, LEVELS.indexOf(process.env.LOG_LEVEL ?? "info"));
+
 function write(level: string, msg: string, fields: Fields): void {
+  if (LEVELS.indexOf(level) < threshold) return;
   const line: Fields = { time: new Date().toISOString(), level, msg, ...fields };
   if (fields.err instanceof Error) line.err = describeError(fields.err);
   process.stdout.write(JSON.stringify(line) + "\n");
@@ -34,6 +39,7 @@ export interface BatchMetrics {
 
 /** One CloudWatch Embedded Metric Format line per batch: metrics without a PutMetricData call. */
 export function emitBatchMetrics(environment: string, metrics: BatchMetrics): void {
+  if (process.env.LOG_LEVEL === "silent") return;
   const units: Record<keyof BatchMetrics, string> = { processed: "Count", rejected: "Count", failed: "Count", bytes: "Bytes", latencyMs: "Milliseconds" };
   const names = (Object.keys(units) as (keyof BatchMetrics)[]).map((key) => ({ Name: key, Unit: units[key] }));
   const line = {

@@ -27,7 +27,8 @@ export async function freshPipeline(s: Services, options: PipelineOptions = {}) 
   const name = `t${process.pid}-${++counter}`;
   const pipeline = await provisionPipeline(s.moto.endpoint, { name, visibilityTimeoutSeconds: 4, ...options });
   await s.pg.query(`CREATE DATABASE "${name}"`);
-  const env = { ...workerEnv(pipeline, s.pg), DB_NAME: name, WAIT_TIME_SECONDS: "1", HEALTH_FILE: `/tmp/${name}.health` };
+  // LOG_LEVEL=error keeps the expected warnings of failure tests out of the test output.
+  const env = { ...workerEnv(pipeline, s.pg), DB_NAME: name, WAIT_TIME_SECONDS: "1", HEALTH_FILE: `/tmp/${name}.health`, LOG_LEVEL: process.env.LOG_LEVEL ?? "error" };
   /** Rows of this pipeline's database ([] until the worker has migrated it). */
   const sql = <R extends object = Record<string, any>>(text: string, params: unknown[] = []) => s.pg.query<R>(text, params, name);
   const rows = () => sql<Record<string, any>>("SELECT * FROM documents ORDER BY object_key, id").catch(() => [] as Record<string, any>[]);

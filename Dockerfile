@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1.7
+# The Nexus worker image. Built by Terraform at deploy (stacks/registry.ts), tagged by a hash
+# of these sources. scripts/image-steps.sh performs the same steps without Docker; its test
+# runs the result against the local services, so this recipe is exercised where no engine runs.
+
+# Pinned in one place. Node 22 LTS on Debian 12 slim; pin the digest as well for production.
+ARG NODE_IMAGE=node:22.21.1-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /build
+COPY worker/package.json worker/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY worker/tsconfig.json ./
+COPY worker/src ./src
+RUN npm run build && npm prune --omit=dev
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# Amazon RDS CA bundle, for DB_SSL=verify-full (the default).
+ADD --chmod=0444 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /app/certs/rds-global-bundle.pem
+# Only the compiled worker and its production dependencies, owned by root and read-only to the app.
+COPY --from=build /build/package.json ./
+COPY --from=build /build/node_modules ./node_modules
+COPY --from=build /build/dist ./dist
+# The `node` user of the official image (uid 1000); the task definition runs the same uid.
+USER 1000:1000
+# Writes nothing but /tmp (the health stamp): runs with a read-only root filesystem.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "dist/healthcheck.js"]
+CMD ["node", "dist/index.js"]

@@ -1,0 +1,50 @@
+/**
+ * The Dockerfile's recipe, exercised without a Docker engine: scripts/image-steps.sh performs
+ * the same stages, and the runtime tree it leaves is run against the local services.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT } from "../../scripts/local/services";
+import { Services, eventually, freshPipeline, startServices, stopServices, upload } from "./harness";
+
+jest.setTimeout(180000);
+let services: Services;
+const out = mkdtempSync(join(tmpdir(), "nexus-image-"));
+
+beforeAll(async () => {
+  execFileSync(join(REPO_ROOT, "scripts", "image-steps.sh"), [out], { stdio: "inherit" });
+  services = await startServices();
+});
+afterAll(async () => stopServices(services));
+
+test("the runtime tree holds the compiled worker and production dependencies only", () => {
+  const app = join(out, "app");
+  expect(existsSync(join(app, "dist", "index.js"))).toBe(true);
+  expect(existsSync(join(app, "dist", "healthcheck.js"))).toBe(true);
+  expect(existsSync(join(app, "node_modules", "pg"))).toBe(true);
+  expect(existsSync(join(app, "node_modules", "typescript"))).toBe(false); // dev dependency pruned
+  expect(existsSync(join(app, "src"))).toBe(false);
+});
+
+test("the built worker processes an upload and its health check passes while it runs", async () => {
+  const { pipeline, env, rows, name } = await freshPipeline(services);
+  const worker = spawn(process.execPath, ["dist/index.js"], { cwd: join(out, "app"), env: { ...process.env, ...env }, stdio: "ignore" });
+  try {
+    await upload(pipeline, "from-image.txt", "built without docker");
+    await eventually("the row", async () => (await rows()).length === 1, 60000);
+    const health = () => execFileSync(process.execPath, ["dist/healthcheck.js"], { cwd: join(out, "app"), env: { ...process.env, HEALTH_FILE: `/tmp/${name}.health` } });
+    expect(health).not.toThrow();
+  } finally {
+    worker.kill("SIGTERM");
+  }
+  const code = await new Promise((resolve) => worker.once("exit", resolve));
+  expect(code).toBe(0);
+});
+
+test("the health check fails when the poll loop has not stamped recently", () => {
+  const stale = join(out, "stale.health");
+  execFileSync("bash", ["-c", `echo ${Date.now() - 600_000} > ${stale}`]);
+  expect(() => execFileSync(process.execPath, ["dist/healthcheck.js"], { cwd: join(out, "app"), env: { ...process.env, HEALTH_FILE: stale }, stdio: "pipe" })).toThrow();
+});
