@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs everything Nexus needs on a fresh machine, from the lockfiles and pins:
 # npm packages (root and worker) and the Python tools (Checkov, moto) in a project-local .venv.
-# Safe to run again: npm ci reinstalls from the lockfile; pip skips what is already pinned.
+# Safe to run again: npm install follows the lockfile; pip skips what is already pinned.
+# Why `npm install` and not `npm ci`: under npm 11, jest's resolver (unrs-resolver) declares optional
+# bindings for other platforms that this registry does not resolve, so the lockfile lists them
+# without entries and `npm ci` refuses it ("Missing: @unrs/resolver-binding-... from lock file").
+# Direct dependencies are pinned exactly in package.json, so the result is the same tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "setup: npm packages (root)"
-npm ci --no-audit --no-fund --loglevel=error
+npm install --no-audit --no-fund --loglevel=error
 if [ -f worker/package-lock.json ]; then
   echo "setup: npm packages (worker)"
   npm ci --prefix worker --no-audit --no-fund --loglevel=error
