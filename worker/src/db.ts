@@ -118,16 +118,18 @@ export class Database {
   async commit(rows: readonly StoredOutcome[]): Promise<{ documents: number; rejected: number }> {
     const docs = rows.filter((r) => r.outcome.kind === "document") as { messageId: string; outcome: Extract<ObjectOutcome, { kind: "document" }> }[];
     const rejects = rows.filter((r) => r.outcome.kind === "rejected") as { messageId: string; outcome: Extract<ObjectOutcome, { kind: "rejected" }> }[];
-    const identity = (o: ObjectOutcome & { versionId?: string; etag?: string }) => o.versionId ?? o.ref.versionId ?? `etag:${o.etag ?? o.ref.etag ?? "unknown"}`;
-    const common = (list: { messageId: string; outcome: ObjectOutcome & { versionId?: string; etag?: string } }[]) => [
-      list.map((r) => r.outcome.ref.bucket),
-      list.map((r) => r.outcome.ref.key),
-      list.map((r) => r.outcome.versionId ?? r.outcome.ref.versionId ?? null),
-      list.map((r) => r.outcome.etag ?? r.outcome.ref.etag ?? null),
-      list.map((r) => identity(r.outcome)),
-      list.map((r) => r.outcome.ref.eventTime ?? null),
-      list.map((r) => r.messageId),
-    ];
+    const common = (list: StoredOutcome[]) => {
+      const versions = list.map((r) => ({ id: r.outcome.versionId ?? r.outcome.ref.versionId ?? null, etag: r.outcome.etag ?? r.outcome.ref.etag ?? null }));
+      return [
+        list.map((r) => r.outcome.ref.bucket),
+        list.map((r) => r.outcome.ref.key),
+        versions.map((v) => v.id),
+        versions.map((v) => v.etag),
+        versions.map((v) => v.id ?? `etag:${v.etag ?? "unknown"}`), // object_version: the identity
+        list.map((r) => r.outcome.ref.eventTime ?? null),
+        list.map((r) => r.messageId),
+      ];
+    };
     const params = [
       ...common(docs),
       docs.map((r) => r.outcome.sizeBytes),
@@ -170,16 +172,6 @@ export class Database {
 
   private wrap(error: unknown): DatabaseError {
     return new DatabaseError(`database statement failed: ${(error as Error)?.message}`, isTransient(error), { cause: error });
-  }
-
-  /** true when a trivial query succeeds (used while waiting for the database to return). */
-  async ping(): Promise<boolean> {
-    try {
-      await this.query("SELECT 1", []);
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   async close(): Promise<void> {

@@ -36,13 +36,32 @@ export async function freshPipeline(s: Services, options: PipelineOptions = {}) 
 }
 
 /** Starts a worker in this process with `env` (the SDK reads AWS_ENDPOINT_URL from process.env). */
-export async function startWorker(env: Record<string, string>): Promise<{ worker: Worker; done: Promise<void> }> {
+export async function startWorker(env: Record<string, string>): Promise<RunningWorker> {
   Object.assign(process.env, env);
   const worker = await createWorker(loadConfig(env));
   return { worker, done: worker.consumer.run() };
 }
 
-export async function stopWorker(w: { worker: Worker; done: Promise<void> } | undefined): Promise<void> {
+export type RunningWorker = { worker: Worker; done: Promise<void> };
+
+/**
+ * Registers the hooks of an integration test file: services started once for the file, and
+ * the worker a test started (`ctx.running`) stopped after each test.
+ */
+export function useServices(): { services: Services; running?: RunningWorker } {
+  const ctx = {} as { services: Services; running?: RunningWorker };
+  beforeAll(async () => {
+    ctx.services = await startServices();
+  });
+  afterEach(async () => {
+    await stopWorker(ctx.running);
+    ctx.running = undefined;
+  });
+  afterAll(async () => stopServices(ctx.services));
+  return ctx;
+}
+
+export async function stopWorker(w: RunningWorker | undefined): Promise<void> {
   if (!w) return;
   w.worker.consumer.stop();
   await w.done;

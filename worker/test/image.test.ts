@@ -7,17 +7,15 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../scripts/local/services";
-import { Services, eventually, freshPipeline, startServices, stopServices, upload } from "./harness";
+import { eventually, freshPipeline, upload, useServices } from "./harness";
 
 jest.setTimeout(180000);
-let services: Services;
 const out = mkdtempSync(join(tmpdir(), "nexus-image-"));
 
-beforeAll(async () => {
+beforeAll(() => {
   execFileSync(join(REPO_ROOT, "scripts", "image-steps.sh"), [out], { stdio: "inherit" });
-  services = await startServices();
 });
-afterAll(async () => stopServices(services));
+const ctx = useServices();
 
 test("the runtime tree holds the compiled worker and production dependencies only", () => {
   const app = join(out, "app");
@@ -29,7 +27,7 @@ test("the runtime tree holds the compiled worker and production dependencies onl
 });
 
 test("the built worker processes an upload and its health check passes while it runs", async () => {
-  const { pipeline, env, rows, name } = await freshPipeline(services);
+  const { pipeline, env, rows, name } = await freshPipeline(ctx.services);
   const worker = spawn(process.execPath, ["dist/index.js"], { cwd: join(out, "app"), env: { ...process.env, ...env }, stdio: "ignore" });
   try {
     await upload(pipeline, "from-image.txt", "built without docker");

@@ -5,24 +5,14 @@
 import { createHash } from "node:crypto";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { Services, eventually, freshPipeline, queueDepth, startServices, startWorker, stopServices, stopWorker, upload } from "./harness";
+import { eventually, freshPipeline, queueDepth, startWorker, upload, useServices } from "./harness";
 
 jest.setTimeout(90000);
-let services: Services;
-let running: Awaited<ReturnType<typeof startWorker>> | undefined;
-
-beforeAll(async () => {
-  services = await startServices();
-});
-afterEach(async () => {
-  await stopWorker(running);
-  running = undefined;
-});
-afterAll(async () => stopServices(services));
+const ctx = useServices();
 
 test("an uploaded .txt file becomes one row with its content, hash, version and metadata; the message is deleted", async () => {
-  const { pipeline, env, rows } = await freshPipeline(services);
-  running = await startWorker(env);
+  const { pipeline, env, rows } = await freshPipeline(ctx.services);
+  ctx.running = await startWorker(env);
   const version = await upload(pipeline, "reports/hello world+ü.txt", "Hello from Nexus!\n");
   await eventually("the row", async () => (await rows()).length === 1);
   const [row] = await rows();
@@ -40,8 +30,8 @@ test("an uploaded .txt file becomes one row with its content, hash, version and 
 });
 
 test("a file that is not .txt raises no notification and no row", async () => {
-  const { pipeline, env, rows } = await freshPipeline(services);
-  running = await startWorker(env);
+  const { pipeline, env, rows } = await freshPipeline(ctx.services);
+  ctx.running = await startWorker(env);
   await upload(pipeline, "image.png", "png");
   await upload(pipeline, "note.txt", "text");
   await eventually("the .txt row", async () => (await rows()).length === 1);
@@ -49,7 +39,7 @@ test("a file that is not .txt raises no notification and no row", async () => {
 });
 
 test("the same notification delivered twice makes one row, and both messages are deleted", async () => {
-  const { pipeline, env, rows } = await freshPipeline(services);
+  const { pipeline, env, rows } = await freshPipeline(ctx.services);
   await upload(pipeline, "twice.txt", "once");
   // Take the notification off the queue and put two copies back: a redelivery, as SQS may do.
   let body: string | undefined;
@@ -59,15 +49,15 @@ test("the same notification delivered twice makes one row, and both messages are
     return body !== undefined;
   });
   for (let i = 0; i < 2; i++) await pipeline.sqs.send(new SendMessageCommand({ QueueUrl: pipeline.queueUrl, MessageBody: body! }));
-  running = await startWorker(env);
+  ctx.running = await startWorker(env);
   await eventually("both copies consumed", async () => (await queueDepth(pipeline)) === 0 && (await rows()).length === 1, 40000);
   expect((await rows()).length).toBe(1);
 });
 
 test("a poison message goes to the DLQ after maxReceiveCount while other files still land", async () => {
-  const { pipeline, env, rows } = await freshPipeline(services, { maxReceiveCount: 3 });
+  const { pipeline, env, rows } = await freshPipeline(ctx.services, { maxReceiveCount: 3 });
   await pipeline.sqs.send(new SendMessageCommand({ QueueUrl: pipeline.queueUrl, MessageBody: "not an S3 event" }));
-  running = await startWorker(env);
+  ctx.running = await startWorker(env);
   await upload(pipeline, "good.txt", "good");
   await eventually("the good row", async () => (await rows()).length === 1);
   await eventually("the poison message in the DLQ", async () => (await queueDepth(pipeline, pipeline.dlqUrl)) === 1, 40000);
@@ -75,8 +65,8 @@ test("a poison message goes to the DLQ after maxReceiveCount while other files s
 });
 
 test("over the size cap and invalid UTF-8 are recorded as rejected; an empty file is stored; all acknowledged", async () => {
-  const { pipeline, env, rows, sql } = await freshPipeline(services);
-  running = await startWorker({ ...env, MAX_OBJECT_BYTES: "64" });
+  const { pipeline, env, rows, sql } = await freshPipeline(ctx.services);
+  ctx.running = await startWorker({ ...env, MAX_OBJECT_BYTES: "64" });
   await upload(pipeline, "big.txt", "x".repeat(65));
   await upload(pipeline, "latin1.txt", Buffer.from([0x63, 0x61, 0x66, 0xe9])); // "café" in Latin-1
   await upload(pipeline, "nul.txt", "a\u0000b");
@@ -93,11 +83,11 @@ test("over the size cap and invalid UTF-8 are recorded as rejected; an empty fil
 });
 
 test("an object deleted after upload is logged and acknowledged, with no row", async () => {
-  const { pipeline, env, rows } = await freshPipeline(services);
+  const { pipeline, env, rows } = await freshPipeline(ctx.services);
   const version = await upload(pipeline, "gone.txt", "short-lived");
   await pipeline.s3.send(new DeleteObjectCommand({ Bucket: pipeline.bucket, Key: "gone.txt", VersionId: version }));
   await upload(pipeline, "kept.txt", "kept");
-  running = await startWorker(env);
+  ctx.running = await startWorker(env);
   await eventually("the kept row and an empty queue", async () => (await rows()).length === 1 && (await queueDepth(pipeline)) === 0);
   expect((await rows()).map((r) => r.object_key)).toEqual(["kept.txt"]);
 });

@@ -6,33 +6,23 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { createDbSecret } from "../../scripts/local/pipeline";
-import { Services, eventually, freshPipeline, queueDepth, startServices, startWorker, stopServices, stopWorker, upload } from "./harness";
+import { eventually, freshPipeline, queueDepth, startWorker, upload, useServices } from "./harness";
 
 jest.setTimeout(120000);
-let services: Services;
-let running: Awaited<ReturnType<typeof startWorker>> | undefined;
-
-beforeAll(async () => {
-  services = await startServices();
-});
-afterEach(async () => {
-  await stopWorker(running);
-  running = undefined;
-});
-afterAll(async () => stopServices(services));
+const ctx = useServices();
 
 const keys = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, "0")}.txt`);
 
 test("PostgreSQL stopped mid-run and restarted: every file lands exactly once", async () => {
-  const { pipeline, env, rows } = await freshPipeline(services);
-  running = await startWorker(env);
+  const { pipeline, env, rows } = await freshPipeline(ctx.services);
+  ctx.running = await startWorker(env);
   for (const key of keys("before", 5)) await upload(pipeline, key, key);
   await eventually("the first five rows", async () => (await rows()).length === 5);
 
-  await services.pg.stop();
+  await ctx.services.pg.stop();
   for (const key of keys("during", 5)) await upload(pipeline, key, key);
   await new Promise((r) => setTimeout(r, 3000)); // the worker receives them and cannot commit
-  await services.pg.start();
+  await ctx.services.pg.start();
 
   await eventually("all ten rows", async () => (await rows()).length === 10, 60000);
   await eventually("the queue to drain", async () => (await queueDepth(pipeline)) === 0);
@@ -41,7 +31,7 @@ test("PostgreSQL stopped mid-run and restarted: every file lands exactly once", 
 });
 
 test("SIGTERM during a batch: the process exits 0 in time, and nothing is lost or duplicated", async () => {
-  const { pipeline, env, rows } = await freshPipeline(services);
+  const { pipeline, env, rows } = await freshPipeline(ctx.services);
   const all = keys("drain", 40);
   for (const key of all) await upload(pipeline, key, key);
   const child = spawn(process.execPath, [join(__dirname, "..", "dist", "index.js")], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
@@ -60,25 +50,25 @@ test("SIGTERM during a batch: the process exits 0 in time, and nothing is lost o
   expect(ms).toBeLessThan(25000);
 
   // A fresh worker picks up whatever the first one left or released.
-  running = await startWorker(env);
+  ctx.running = await startWorker(env);
   await eventually("all forty rows", async () => (await rows()).length === all.length, 60000);
   expect((await rows()).map((r) => r.object_key)).toEqual(all);
 });
 
 test("password rotated in PostgreSQL and in the secret: the worker re-reads the secret and recovers", async () => {
-  const { pipeline, env, rows, name } = await freshPipeline(services);
-  await services.pg.query(`CREATE ROLE "${name}_app" LOGIN PASSWORD 'first-password'`);
-  await services.pg.query(`GRANT ALL ON DATABASE "${name}" TO "${name}_app"`);
-  await services.pg.query(`GRANT ALL ON SCHEMA public TO "${name}_app"`, [], name);
+  const { pipeline, env, rows, name } = await freshPipeline(ctx.services);
+  await ctx.services.pg.query(`CREATE ROLE "${name}_app" LOGIN PASSWORD 'first-password'`);
+  await ctx.services.pg.query(`GRANT ALL ON DATABASE "${name}" TO "${name}_app"`);
+  await ctx.services.pg.query(`GRANT ALL ON SCHEMA public TO "${name}_app"`, [], name);
   const secretArn = await createDbSecret(pipeline, `${name}_app`, "first-password");
-  running = await startWorker({ ...env, DB_USER: `${name}_app`, DB_PASSWORD: "first-password", DB_SECRET_ARN: secretArn });
+  ctx.running = await startWorker({ ...env, DB_USER: `${name}_app`, DB_PASSWORD: "first-password", DB_SECRET_ARN: secretArn });
   await upload(pipeline, "before-rotation.txt", "1");
   await eventually("the first row", async () => (await rows()).length === 1);
 
   // Rotation as RDS does it: new password in the database and in the secret; old sessions end.
-  await services.pg.query(`ALTER ROLE "${name}_app" PASSWORD 'second-password'`);
+  await ctx.services.pg.query(`ALTER ROLE "${name}_app" PASSWORD 'second-password'`);
   await pipeline.secrets.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: JSON.stringify({ username: `${name}_app`, password: "second-password" }) }));
-  await services.pg.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, [`${name}_app`]);
+  await ctx.services.pg.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, [`${name}_app`]);
 
   await upload(pipeline, "after-rotation.txt", "2");
   await eventually("the second row", async () => (await rows()).length === 2, 60000);
