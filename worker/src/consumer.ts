@@ -31,11 +31,21 @@ export interface BatchPlan {
   readonly retryLater: Message[];
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+/**
+ * Waits `ms`, or less if `signal` aborts. Removes its abort listener either way: the backoff
+ * loops sleep on one long-lived signal, and a long outage must not pile listeners onto it.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
   });
+}
 
 /** Decides the outcome of every message of a batch, reading objects from S3. No SQL, no deletes. */
 export async function planBatch(messages: readonly Message[], reader: ObjectReader): Promise<BatchPlan> {
