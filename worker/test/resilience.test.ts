@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { createDbSecret } from "../../scripts/local/pipeline";
 import { eventually, freshPipeline, queueDepth, startWorker, upload, useServices } from "./harness";
 
@@ -73,6 +74,32 @@ test("password rotated in PostgreSQL and in the secret: the worker re-reads the 
   await upload(pipeline, "after-rotation.txt", "2");
   await eventually("the second row", async () => (await rows()).length === 2, 60000);
   expect((await rows()).map((r) => r.object_key)).toEqual(["after-rotation.txt", "before-rotation.txt"]);
+});
+
+test("a message in work past half the visibility timeout is extended, not delivered again", async () => {
+  const { pipeline, env, rows } = await freshPipeline(ctx.services); // visibility timeout 4 s
+  ctx.running = await startWorker(env);
+  // GIVEN an S3 read that takes three visibility timeouts (a real server cannot be slowed on demand)
+  const delayMs = 12000;
+  let reads = 0;
+  const slowRead = async () => (reads++, await new Promise((r) => setTimeout(r, delayMs)));
+  ctx.running.worker.s3.middlewareStack.add((next) => async (args) => (await slowRead(), next(args)), { step: "initialize", name: "slowRead" });
+  await upload(pipeline, "slow.txt", "slow");
+
+  // WHEN another consumer polls the queue while the worker holds the message
+  let stolen = 0;
+  const until = Date.now() + delayMs - 1000;
+  while (Date.now() < until) {
+    const { Messages } = await pipeline.sqs.send(new ReceiveMessageCommand({ QueueUrl: pipeline.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    stolen += Messages?.length ?? 0;
+  }
+
+  // THEN neither it nor the worker's other poll loops receive the message again, and the file lands once
+  expect(stolen).toBe(0);
+  expect(reads).toBe(1);
+  await eventually("the row", async () => (await rows()).length === 1, 30000);
+  await eventually("the queue to drain", async () => (await queueDepth(pipeline)) === 0);
+  expect((await rows()).map((r) => r.object_key)).toEqual(["slow.txt"]);
 });
 
 test("a missing variable stops the worker at start with one line naming it", async () => {
