@@ -150,18 +150,19 @@ function baseConfig(environment: EnvironmentName, region: string): NexusConfig {
 /** Where dev and prod differ, and why a platform team expects them to. */
 const PRESETS: Record<EnvironmentName, NexusOverrides> = {
   // dev is disposable and cheap: it can be destroyed without snapshots or manual emptying.
+  // It keeps a year of logs like prod (the base default): an audit trail is not a cost saving.
   dev: {
-    network: { vpcCidr: "10.40.0.0/16", flowLogRetentionDays: 30 },
+    network: { vpcCidr: "10.40.0.0/16" },
     ingest: { forceDestroy: true, noncurrentVersionDays: 7 },
-    database: { deletionProtection: false, backupRetentionDays: 1, finalSnapshot: false, logRetentionDays: 30 },
-    worker: { desiredCount: 1, minCount: 1, maxCount: 2, logRetentionDays: 30 },
+    database: { deletionProtection: false, backupRetentionDays: 1, finalSnapshot: false },
+    worker: { desiredCount: 1, minCount: 1, maxCount: 2 },
     registry: { forceDelete: true },
   },
-  // prod survives an AZ loss and an accidental destroy, and keeps a year of logs.
+  // prod survives an AZ loss and an accidental destroy.
   prod: {
-    network: { vpcCidr: "10.41.0.0/16", flowLogRetentionDays: 365 },
+    network: { vpcCidr: "10.41.0.0/16" },
     database: { multiAz: true, deletionProtection: true, backupRetentionDays: 14, finalSnapshot: true },
-    worker: { desiredCount: 2, minCount: 2, maxCount: 8, logRetentionDays: 365 },
+    worker: { desiredCount: 2, minCount: 2, maxCount: 8 },
   },
 };
 

@@ -104,6 +104,10 @@ export class Database extends Construct {
       dependsOn: logGroups,
       autoMinorVersionUpgrade: true,
       applyImmediately: false,
+      // Performance Insights (CloudWatch Database Insights, standard mode): 7 days are free.
+      performanceInsightsEnabled: true,
+      performanceInsightsKmsKeyId: props.dataKey.arn,
+      performanceInsightsRetentionPeriod: 7,
       ...this.monitoring(props),
     });
     this.secretArn = this.instance.masterUserSecret.get(0).secretArn;

@@ -88,7 +88,8 @@ export class WorkerService extends Construct {
       cluster: this.cluster.arn,
       taskDefinition: task.arn,
       launchType: "FARGATE",
-      platformVersion: "1.4.0",
+      // LATEST takes Fargate platform security patches without a change here (CKV_AWS_332).
+      platformVersion: "LATEST",
       desiredCount: config.desiredCount,
       networkConfiguration: { subnets: network.subnetIds, securityGroups: [this.securityGroup.id], assignPublicIp: false },
       deploymentCircuitBreaker: { enable: true, rollback: true },

@@ -2,10 +2,11 @@ import { ConfigError, resolveConfig, visibilityTimeoutSeconds } from "../stacks/
 import { cidrSubnet, parseCidr } from "../stacks/cidr";
 
 describe("config presets", () => {
-  test("dev is single-AZ, destroyable and keeps logs 30 days", () => {
+  test("dev is single-AZ and destroyable, and keeps logs a year like prod", () => {
     const dev = resolveConfig("dev");
-    expect(dev.database).toMatchObject({ multiAz: false, deletionProtection: false, finalSnapshot: false });
-    expect(dev.worker.logRetentionDays).toBe(30);
+    expect(dev.database).toMatchObject({ multiAz: false, deletionProtection: false, finalSnapshot: false, logRetentionDays: 365 });
+    expect(dev.worker.logRetentionDays).toBe(365);
+    expect(dev.network.flowLogRetentionDays).toBe(365);
     expect(dev.ingest.forceDestroy).toBe(true);
   });
 

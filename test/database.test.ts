@@ -54,4 +54,9 @@ describe.each([
     expect(db.monitoring_interval).toBe(60);
     expect(db.monitoring_role_arn).toBe(`\${${synth.address("aws_iam_role", "monitoring-role")}.arn}`);
   });
+
+  test("has Performance Insights, encrypted with the data key, for the free 7 days", () => {
+    expect(db).toMatchObject({ performance_insights_enabled: true, performance_insights_retention_period: 7 });
+    expect(db.performance_insights_kms_key_id).toBe(`\${${synth.address("aws_kms_key", "data-key")}.arn}`);
+  });
 });

@@ -93,7 +93,7 @@ describe("network layout", () => {
     expect(synth.only("aws_flow_log")).toMatchObject({ traffic_type: "ALL", log_destination_type: "cloud-watch-logs" });
     const group = synth.named("aws_cloudwatch_log_group", "flow-log");
     expect(group.kms_key_id).toBe(`\${${synth.address("aws_kms_key", "data-key")}.arn}`);
-    expect(group.retention_in_days).toBe(30);
+    expect(group.retention_in_days).toBe(365);
   });
 });
 

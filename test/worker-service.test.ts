@@ -24,7 +24,7 @@ describe("the worker task", () => {
 
   test("logs to the KMS-encrypted /ecs/nexus-dev group", () => {
     expect(container.logConfiguration.options["awslogs-group"]).toBe(ref("aws_cloudwatch_log_group", "worker_logs", "name"));
-    expect(synth.named("aws_cloudwatch_log_group", "worker_logs")).toMatchObject({ name: "/ecs/nexus-dev", retention_in_days: 30, kms_key_id: KEY });
+    expect(synth.named("aws_cloudwatch_log_group", "worker_logs")).toMatchObject({ name: "/ecs/nexus-dev", retention_in_days: 365, kms_key_id: KEY });
   });
 
   test("gets the database location as environment and the credentials from the RDS secret", () => {
@@ -100,6 +100,10 @@ describe("the worker service", () => {
       security_groups: [ref("aws_security_group", "worker_sg", "id")],
       assign_public_ip: false,
     });
+  });
+
+  test("runs on the latest Fargate platform version, so platform patches need no change here", () => {
+    expect(service).toMatchObject({ launch_type: "FARGATE", platform_version: "LATEST" });
   });
 
   test("rolls back a failing deployment and has no ECS Exec", () => {
