@@ -1,0 +1,1 @@
+# Checkov loads the Python policies in this folder as a package (--external-checks-dir policies).

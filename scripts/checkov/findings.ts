@@ -1,0 +1,96 @@
+/**
+ * Runs Checkov and turns its JSON report into findings keyed by check id and resource. The
+ * resource of a synthesized stack is its construct path (`nexus-dev/database/instance`), read
+ * from the metadata cdktf writes next to every resource: stable across synths, unlike the
+ * hashed Terraform address, and the same whichever Checkov engine (Python or graph) reported it.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { isAbsolute, join, relative } from "node:path";
+
+export interface Finding {
+  readonly checkId: string;
+  readonly checkName: string;
+  readonly passed: boolean;
+  /** Construct path for stacks, `Dockerfile.<INSTRUCTION>` for the Dockerfile. */
+  readonly resource: string;
+  /** Terraform address (`aws_db_instance.database_instance_D7FC2283`) or the Dockerfile resource. */
+  readonly address: string;
+  /** Repository-relative path of the scanned file. */
+  readonly file: string;
+  readonly lines: readonly [number, number];
+  readonly guideline?: string;
+}
+
+interface CheckovRecord {
+  check_id: string;
+  check_name: string;
+  file_abs_path: string;
+  file_line_range: [number, number];
+  resource: string;
+  guideline?: string | null;
+}
+
+interface CheckovReport {
+  check_type: string;
+  results: { passed_checks?: CheckovRecord[]; failed_checks?: CheckovRecord[] };
+  summary: { checkov_version: string };
+}
+
+export interface Scan {
+  readonly findings: Finding[];
+  readonly checkovVersion: string;
+}
+
+export class CheckovError extends Error {}
+
+/** Runs `.venv/bin/checkov` with the repository's .checkov.yaml over `files`; returns every evaluated check. */
+export function runCheckov(repoRoot: string, files: readonly string[], extraArgs: readonly string[] = []): Scan {
+  const bin = join(repoRoot, ".venv", "bin", "checkov");
+  const args = ["--config-file", join(repoRoot, ".checkov.yaml"), ...files.flatMap((f) => ["-f", f]), "-o", "json", ...extraArgs];
+  const run = spawnSync(bin, args, { cwd: repoRoot, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  if (run.error) throw new CheckovError(`cannot run ${bin} (run \`npm run setup\`): ${run.error.message}`);
+  // Checkov exits 1 when a check fails; anything else without JSON on stdout is a crash.
+  let parsed: CheckovReport | CheckovReport[];
+  try {
+    parsed = JSON.parse(run.stdout);
+  } catch {
+    throw new CheckovError(`checkov exited ${run.status} without a JSON report:\n${run.stderr.slice(-2000)}`);
+  }
+  const reports = Array.isArray(parsed) ? parsed : [parsed];
+  const findings = reports.flatMap((report) => [
+    ...(report.results.passed_checks ?? []).map((r) => toFinding(repoRoot, r, true)),
+    ...(report.results.failed_checks ?? []).map((r) => toFinding(repoRoot, r, false)),
+  ]);
+  return { findings, checkovVersion: reports[0]?.summary.checkov_version ?? "unknown" };
+}
+
+const stackJson = new Map<string, Record<string, Record<string, Record<string, any>>>>();
+
+function toFinding(repoRoot: string, record: CheckovRecord, passed: boolean): Finding {
+  const absolute = isAbsolute(record.file_abs_path) ? record.file_abs_path : join(repoRoot, record.file_abs_path);
+  const file = relative(repoRoot, absolute);
+  const base = { checkId: record.check_id, checkName: record.check_name, passed, file, lines: record.file_line_range, guideline: record.guideline ?? undefined };
+  if (!file.endsWith(".json")) {
+    // `Dockerfile.ADD`, whether Checkov was given the file by a relative or an absolute path.
+    const resource = record.resource.startsWith(absolute) ? file + record.resource.slice(absolute.length) : record.resource;
+    return { ...base, resource, address: resource };
+  }
+  const { address, path } = resolveResource(absolute, record.resource);
+  return { ...base, resource: path, address };
+}
+
+/**
+ * Checkov names a resource `aws_type.name` in graph checks but `resource.name` in Python checks
+ * over terraform_json; both resolve here to the full address and the construct path.
+ */
+export function resolveResource(jsonFile: string, checkovResource: string): { address: string; path: string } {
+  if (!stackJson.has(jsonFile)) stackJson.set(jsonFile, JSON.parse(readFileSync(jsonFile, "utf8")).resource ?? {});
+  const resources = stackJson.get(jsonFile)!;
+  const dot = checkovResource.indexOf(".");
+  const [kind, name] = [checkovResource.slice(0, dot), checkovResource.slice(dot + 1)];
+  const type = kind === "resource" ? Object.keys(resources).find((t) => name in resources[t]) : kind;
+  const block = type ? resources[type]?.[name] : undefined;
+  if (!type || !block) return { address: checkovResource, path: checkovResource };
+  return { address: `${type}.${name}`, path: block["//"]?.metadata?.path ?? `${type}.${name}` };
+}
