@@ -106,6 +106,28 @@ const MUTANTS: Record<string, { breaks: string; mutate: (r: Resources) => string
   },
 };
 
+/** Second shapes of the same rules: inline blocks instead of standalone resources. */
+const VARIANTS: Record<string, { policy: string; breaks: string; mutate: (r: Resources) => string }> = {
+  "inline-route": {
+    policy: "CKV2_NEXUS_3",
+    breaks: "a route table gets an inline default route",
+    mutate: (r) => {
+      const [name, table] = find(r, "aws_route_table");
+      table.route = [{ cidr_block: "0.0.0.0/0", vpc_endpoint_id: `\${aws_vpc_endpoint.${find(r, "aws_vpc_endpoint", "s3-gateway")[0]}.id}` }];
+      return `aws_route_table.${name}`;
+    },
+  },
+  "inline-ingress": {
+    policy: "CKV2_NEXUS_6",
+    breaks: "the worker's security group gets an inline ingress block from ::/0",
+    mutate: (r) => {
+      const [name, group] = find(r, "aws_security_group", "worker_sg");
+      group.ingress = [{ from_port: 443, to_port: 443, protocol: "tcp", ipv6_cidr_blocks: ["::/0"] }];
+      return `aws_security_group.${name}`;
+    },
+  },
+};
+
 const BUILT_IN = {
   check: "CKV_AWS_145",
   breaks: "the ingest bucket loses its SSE-KMS configuration",
@@ -135,7 +157,7 @@ beforeAll(() => {
   };
   const dev = readFileSync(join(work, "synth", "stacks", "nexus-dev", "cdk.tf.json"), "utf8");
   for (const stack of STACKS) write(`unmodified-${stack}`, JSON.parse(readFileSync(join(work, "synth", "stacks", stack, "cdk.tf.json"), "utf8")));
-  for (const [id, { mutate }] of [...Object.entries(MUTANTS), [BUILT_IN.check, BUILT_IN] as const]) {
+  for (const [id, { mutate }] of [...Object.entries(MUTANTS), ...Object.entries(VARIANTS), [BUILT_IN.check, BUILT_IN] as const]) {
     const json = JSON.parse(dev);
     offenders.set(id, mutate(json.resource));
     write(`mutant-${id}`, json);
@@ -160,6 +182,12 @@ describe("the unmodified stacks", () => {
 describe.each(Object.entries(MUTANTS))("%s", (policy, { breaks }) => {
   test(`fails, alone among the Nexus policies and on exactly the offending resource, when ${breaks}`, () => {
     expect(failedNexus(`mutant-${policy}`).map((f) => [f.checkId, f.address])).toEqual([[policy, offenders.get(policy)]]);
+  });
+});
+
+describe.each(Object.entries(VARIANTS))("%s", (variant, { policy, breaks }) => {
+  test(`fails ${policy} alone on exactly the offending resource when ${breaks}`, () => {
+    expect(failedNexus(`mutant-${variant}`).map((f) => [f.checkId, f.address])).toEqual([[policy, offenders.get(variant)]]);
   });
 });
 
