@@ -15,6 +15,16 @@ def _first(value: Any) -> Any:
     return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
+def _routes(conf: dict[str, Any]) -> list[dict[str, Any]]:
+    """aws_route carries its destination itself; route tables carry inline `route` blocks."""
+    if "destination_cidr_block" in conf or "destination_ipv6_cidr_block" in conf:
+        return [conf]
+    blocks = conf.get("route") or []
+    if len(blocks) == 1 and isinstance(blocks[0], list):  # the list of blocks, wrapped once more
+        blocks = blocks[0]
+    return [block for block in blocks if isinstance(block, dict)]
+
+
 class NoDefaultRoute(BaseResourceCheck):
     def __init__(self) -> None:
         super().__init__(
@@ -25,9 +35,7 @@ class NoDefaultRoute(BaseResourceCheck):
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
-        # aws_route carries the destination itself; route tables carry inline `route` blocks.
-        routes = [conf] if "destination_cidr_block" in conf or "destination_ipv6_cidr_block" in conf else _first(conf.get("route")) or []
-        for route in routes if isinstance(routes, list) else [routes]:
+        for route in _routes(conf):
             if any(_first(route.get(key)) in ANYWHERE for key in DESTINATIONS):
                 return CheckResult.FAILED
         return CheckResult.PASSED

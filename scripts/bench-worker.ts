@@ -19,6 +19,8 @@ import type { Postgres } from "./local/services";
 
 const N = Number(process.argv[2] ?? 2000);
 const WAVE = Math.min(N, 200);
+/** The worker's drain pipeline; the emulator ceiling re-reads its files (`w/<i>.txt`). */
+const DRAIN = "drain";
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 const since = (t: number) => (Date.now() - t) / 1000;
 
@@ -70,6 +72,7 @@ async function instrumentedWorker(pipeline: Pipeline, pg: Postgres, database = p
   let running: Promise<void> | undefined;
   return {
     start: () => {
+      // A stopped consumer cannot run again: every start after the first gets a fresh one.
       consumer = running ? new Consumer({ queue: worker.queue, reader: new ObjectReader(worker.s3, config.maxObjectBytes), db: worker.db, config }) : consumer;
       running = consumer.run();
     },
@@ -103,7 +106,7 @@ function reportDrain(name: string, seconds: number): number {
 
 async function workerDrain(endpoint: string, pg: Postgres): Promise<number> {
   const { provisionPipeline } = await import("./local/pipeline");
-  const pipeline = await provisionPipeline(endpoint, { name: "drain" });
+  const pipeline = await provisionPipeline(endpoint, { name: DRAIN });
   const worker = await instrumentedWorker(pipeline, pg);
   const seconds = await inWaves(
     pipeline,
@@ -185,7 +188,7 @@ async function emulatorCeiling(endpoint: string): Promise<void> {
   let started = Date.now();
   for (let i = 0; i < N; i += 40) {
     await Promise.all(
-      Array.from({ length: Math.min(40, N - i) }, async (_, j) => (await s3.send(new GetObjectCommand({ Bucket: "drain-ingest", Key: `w/${i + j}.txt` }))).Body!.transformToString()),
+      Array.from({ length: Math.min(40, N - i) }, async (_, j) => (await s3.send(new GetObjectCommand({ Bucket: `${DRAIN}-ingest`, Key: `w/${i + j}.txt` }))).Body!.transformToString()),
     );
   }
   const readMs = (Date.now() - started) / N;

@@ -27,6 +27,13 @@ function find(resources: Resources, type: string, fragment = ""): [string, Recor
   return entry;
 }
 
+/** Edits the first resource of `type` whose id contains `fragment` in place; returns its address. */
+function change(resources: Resources, type: string, fragment: string, edit: (block: Record<string, any>) => void): string {
+  const [name, block] = find(resources, type, fragment);
+  edit(block);
+  return `${type}.${name}`;
+}
+
 /** Adds a resource with cdktf's metadata, as a construct would; returns its address. */
 function add(resources: Resources, type: string, name: string, block: Record<string, any>): string {
   resources[type] = { ...resources[type], [name]: { "//": { metadata: { path: `nexus-dev/mutant/${name}`, uniqueId: name } }, ...block } };
@@ -36,14 +43,7 @@ function add(resources: Resources, type: string, name: string, block: Record<str
 /** Each mutation breaks one rule in the dev stack and returns the address of the offending resource. */
 const MUTANTS: Record<string, { breaks: string; mutate: (r: Resources) => string }> = {
   CKV2_NEXUS_1: { breaks: "an internet gateway appears", mutate: (r) => add(r, "aws_internet_gateway", "mutant_igw", { vpc_id: `\${aws_vpc.${find(r, "aws_vpc")[0]}.id}` }) },
-  CKV2_NEXUS_2: {
-    breaks: "a subnet maps public IPs",
-    mutate: (r) => {
-      const [name, subnet] = find(r, "aws_subnet");
-      subnet.map_public_ip_on_launch = true;
-      return `aws_subnet.${name}`;
-    },
-  },
+  CKV2_NEXUS_2: { breaks: "a subnet maps public IPs", mutate: (r) => change(r, "aws_subnet", "", (subnet) => (subnet.map_public_ip_on_launch = true)) },
   CKV2_NEXUS_3: {
     breaks: "a default route appears (to the S3 endpoint: no gateway needed)",
     mutate: (r) =>
@@ -55,54 +55,33 @@ const MUTANTS: Record<string, { breaks: string; mutate: (r: Resources) => string
   },
   CKV2_NEXUS_4: {
     breaks: "the worker service asks for a public IP",
-    mutate: (r) => {
-      const [name, service] = find(r, "aws_ecs_service");
-      service.network_configuration.assign_public_ip = true;
-      return `aws_ecs_service.${name}`;
-    },
+    mutate: (r) => change(r, "aws_ecs_service", "", (service) => (service.network_configuration.assign_public_ip = true)),
   },
-  CKV2_NEXUS_5: {
-    breaks: "the database becomes publicly accessible",
-    mutate: (r) => {
-      const [name, db] = find(r, "aws_db_instance");
-      db.publicly_accessible = true;
-      return `aws_db_instance.${name}`;
-    },
-  },
+  CKV2_NEXUS_5: { breaks: "the database becomes publicly accessible", mutate: (r) => change(r, "aws_db_instance", "", (db) => (db.publicly_accessible = true)) },
   CKV2_NEXUS_6: {
     breaks: "the worker's egress to the database opens to 0.0.0.0/0",
-    mutate: (r) => {
-      const [name, rule] = find(r, "aws_vpc_security_group_egress_rule", "worker-to-db");
-      delete rule.referenced_security_group_id;
-      rule.cidr_ipv4 = "0.0.0.0/0";
-      return `aws_vpc_security_group_egress_rule.${name}`;
-    },
+    mutate: (r) =>
+      change(r, "aws_vpc_security_group_egress_rule", "worker-to-db", (rule) => {
+        delete rule.referenced_security_group_id;
+        rule.cidr_ipv4 = "0.0.0.0/0";
+      }),
   },
   CKV2_NEXUS_7: {
     breaks: "the SQS interface endpoint loses private DNS",
-    mutate: (r) => {
-      const [name, endpoint] = find(r, "aws_vpc_endpoint", "endpoint-sqs");
-      endpoint.private_dns_enabled = false;
-      return `aws_vpc_endpoint.${name}`;
-    },
+    mutate: (r) => change(r, "aws_vpc_endpoint", "endpoint-sqs", (endpoint) => (endpoint.private_dns_enabled = false)),
   },
   CKV2_NEXUS_8: {
     breaks: "the task role gains s3:* on *",
-    mutate: (r) => {
-      const [name, policy] = find(r, "aws_iam_role_policy", "task-role");
-      const document = JSON.parse(policy.policy);
-      document.Statement.push({ Sid: "Mutant", Effect: "Allow", Action: ["s3:*"], Resource: ["*"] });
-      policy.policy = JSON.stringify(document);
-      return `aws_iam_role_policy.${name}`;
-    },
+    mutate: (r) =>
+      change(r, "aws_iam_role_policy", "task-role", (policy) => {
+        const document = JSON.parse(policy.policy);
+        document.Statement.push({ Sid: "Mutant", Effect: "Allow", Action: ["s3:*"], Resource: ["*"] });
+        policy.policy = JSON.stringify(document);
+      }),
   },
   CKV2_NEXUS_9: {
     breaks: "the ingest queue loses its redrive policy",
-    mutate: (r) => {
-      const [name, queue] = find(r, "aws_sqs_queue", "ingest_queue");
-      delete queue.redrive_policy;
-      return `aws_sqs_queue.${name}`;
-    },
+    mutate: (r) => change(r, "aws_sqs_queue", "ingest_queue", (queue) => delete queue.redrive_policy),
   },
 };
 
@@ -111,20 +90,13 @@ const VARIANTS: Record<string, { policy: string; breaks: string; mutate: (r: Res
   "inline-route": {
     policy: "CKV2_NEXUS_3",
     breaks: "a route table gets an inline default route",
-    mutate: (r) => {
-      const [name, table] = find(r, "aws_route_table");
-      table.route = [{ cidr_block: "0.0.0.0/0", vpc_endpoint_id: `\${aws_vpc_endpoint.${find(r, "aws_vpc_endpoint", "s3-gateway")[0]}.id}` }];
-      return `aws_route_table.${name}`;
-    },
+    mutate: (r) =>
+      change(r, "aws_route_table", "", (table) => (table.route = [{ cidr_block: "0.0.0.0/0", vpc_endpoint_id: `\${aws_vpc_endpoint.${find(r, "aws_vpc_endpoint", "s3-gateway")[0]}.id}` }])),
   },
   "inline-ingress": {
     policy: "CKV2_NEXUS_6",
     breaks: "the worker's security group gets an inline ingress block from ::/0",
-    mutate: (r) => {
-      const [name, group] = find(r, "aws_security_group", "worker_sg");
-      group.ingress = [{ from_port: 443, to_port: 443, protocol: "tcp", ipv6_cidr_blocks: ["::/0"] }];
-      return `aws_security_group.${name}`;
-    },
+    mutate: (r) => change(r, "aws_security_group", "worker_sg", (group) => (group.ingress = [{ from_port: 443, to_port: 443, protocol: "tcp", ipv6_cidr_blocks: ["::/0"] }])),
   },
 };
 

@@ -45,9 +45,9 @@ export interface Scan {
 export class CheckovError extends Error {}
 
 /** Runs `.venv/bin/checkov` with the repository's .checkov.yaml over `files`; returns every evaluated check. */
-export function runCheckov(repoRoot: string, files: readonly string[], extraArgs: readonly string[] = []): Scan {
+export function runCheckov(repoRoot: string, files: readonly string[]): Scan {
   const bin = join(repoRoot, ".venv", "bin", "checkov");
-  const args = ["--config-file", join(repoRoot, ".checkov.yaml"), ...files.flatMap((f) => ["-f", f]), "-o", "json", ...extraArgs];
+  const args = ["--config-file", join(repoRoot, ".checkov.yaml"), ...files.flatMap((f) => ["-f", f]), "-o", "json"];
   const run = spawnSync(bin, args, { cwd: repoRoot, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
   if (run.error) throw new CheckovError(`cannot run ${bin} (run \`npm run setup\`): ${run.error.message}`);
   // Checkov exits 1 when a check fails; anything else without JSON on stdout is a crash.
