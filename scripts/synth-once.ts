@@ -6,12 +6,12 @@
  * Used by bench-synth.ts; run alone with `npx tsx scripts/synth-once.ts <outdir>`.
  */
 import type { App as AppType } from "cdktf";
-import type * as AppModule from "../stacks/app";
+import type * as AppModule from "../stacks/app/app";
 
 const started = performance.now();
 // Required here, not imported at the top, so module loading falls inside the timed region.
 const { App } = require("cdktf") as { App: typeof AppType };
-const { buildApp, repoRoot } = require("../stacks/app") as typeof AppModule;
+const { buildApp, repoRoot } = require("../stacks/app/app") as typeof AppModule;
 
 const app = new App({ outdir: process.argv[2] ?? "cdktf.out" });
 buildApp(app, { repoRoot: repoRoot(), env: {} });

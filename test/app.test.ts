@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, Testing } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { BOOTSTRAP_STACK, buildApp, repoRoot } from "../stacks/app";
-import { NexusStack } from "../stacks/nexus-stack";
-import { remoteStateSettings } from "../stacks/backend";
-import { resolveConfig } from "../stacks/config";
-import { sourceHash } from "../stacks/source-hash";
+import { BOOTSTRAP_STACK, buildApp, repoRoot } from "../stacks/app/app";
+import { NexusStack } from "../stacks/app/nexus-stack";
+import { remoteStateSettings } from "../stacks/state/remote-state";
+import { resolveConfig } from "../stacks/config/config";
+import { sourceHash } from "../stacks/registry/source-hash";
 import { Synthesized, TEST_IMAGE_BUILD, synthBootstrap, synthNexus, synthesize } from "./synth";
 
 function stackNames(app: App): string[] {

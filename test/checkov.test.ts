@@ -9,7 +9,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
-import { buildApp, repoRoot } from "../stacks/app";
+import { buildApp, repoRoot } from "../stacks/app/app";
 import { Finding, runCheckov } from "../scripts/checkov/findings";
 import { applySuppressions, loadSuppressions } from "../scripts/checkov/suppressions";
 import { SUPPRESSIONS_FILE } from "../scripts/checkov/gate";

@@ -1,5 +1,5 @@
-import { ConfigError, resolveConfig, visibilityTimeoutSeconds } from "../stacks/config";
-import { cidrSubnet, parseCidr } from "../stacks/cidr";
+import { ConfigError, resolveConfig, visibilityTimeoutSeconds } from "../stacks/config/config";
+import { cidrSubnet, parseCidr } from "../stacks/shared/cidr";
 
 describe("config presets", () => {
   test("dev is single-AZ and destroyable, and keeps logs a year like prod", () => {

@@ -5,7 +5,7 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Route } from "@cdktf/provider-aws/lib/route";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
-import { INTERFACE_ENDPOINT_SERVICES } from "../stacks/network";
+import { INTERFACE_ENDPOINT_SERVICES } from "../stacks/network/network";
 import { internetPathViolations, openCidrViolations } from "./invariants";
 import { Synthesized, nexusStack, synthNexus, synthesize } from "./synth";
 

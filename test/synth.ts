@@ -1,8 +1,8 @@
 /** Synthesizes stacks for tests and gives typed access to the resulting Terraform JSON. */
 import { Testing, TerraformStack } from "cdktf";
-import { NexusOverrides, resolveConfig } from "../stacks/config";
-import { NexusStack } from "../stacks/nexus-stack";
-import { BootstrapStack } from "../stacks/bootstrap-stack";
+import { NexusOverrides, resolveConfig } from "../stacks/config/config";
+import { NexusStack } from "../stacks/app/nexus-stack";
+import { BootstrapStack } from "../stacks/app/bootstrap-stack";
 
 export type Block = Record<string, any>; // Terraform JSON: values are as open as the format itself
 

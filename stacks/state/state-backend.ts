@@ -1,8 +1,8 @@
 import { Construct } from "constructs";
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
-import { AwsContext } from "./aws-context";
-import { DataKey } from "./encryption";
-import { PrivateBucket, allowAccessLogDelivery } from "./private-bucket";
+import { AwsContext } from "../shared/aws-context";
+import { DataKey } from "../encryption/data-key";
+import { PrivateBucket, allowAccessLogDelivery } from "../ingest/private-bucket";
 
 export interface StateBackendProps {
   readonly aws: AwsContext;

@@ -1,15 +1,15 @@
 import { Construct } from "constructs";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { AwsContext } from "./aws-context";
-import { RemoteStateSettings, useStateBackend } from "./backend";
-import { NexusConfig, namePrefix, visibilityTimeoutSeconds } from "./config";
-import { Database } from "./database";
-import { DataKey } from "./encryption";
-import { Ingest } from "./ingest";
-import { Network } from "./network";
-import { Registry, RegistryProps } from "./registry";
-import { WorkerService } from "./worker-service";
+import { AwsContext } from "../shared/aws-context";
+import { RemoteStateSettings, useStateBackend } from "../state/remote-state";
+import { NexusConfig, namePrefix, visibilityTimeoutSeconds } from "../config/config";
+import { Database } from "../database/database";
+import { DataKey } from "../encryption/data-key";
+import { Ingest } from "../ingest/ingest";
+import { Network } from "../network/network";
+import { Registry, RegistryProps } from "../registry/registry";
+import { WorkerService } from "../worker-service/worker-service";
 
 export interface NexusStackProps {
   readonly config: NexusConfig;

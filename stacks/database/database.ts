@@ -6,11 +6,11 @@ import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { AwsContext } from "./aws-context";
-import { DatabaseConfig } from "./config";
-import { DataKey } from "./encryption";
-import { PolicyStatement, assumeRolePolicy } from "./iam";
-import { allowTcp, emptySecurityGroup } from "./security-group";
+import { AwsContext } from "../shared/aws-context";
+import { DatabaseConfig } from "../config/config";
+import { DataKey } from "../encryption/data-key";
+import { PolicyStatement, assumeRolePolicy } from "../shared/iam";
+import { allowTcp, emptySecurityGroup } from "../shared/security-groups";
 
 /** The seeds' engine and size: PostgreSQL 17.6 on Graviton2. Pinned here, in one place. */
 export const ENGINE_VERSION = "17.6";

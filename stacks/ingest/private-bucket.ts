@@ -7,7 +7,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketLoggingA } from "@cdktf/provider-aws/lib/s3-bucket-logging";
-import { PolicyStatement, denyInsecureTransport, policyJson } from "./iam";
+import { PolicyStatement, denyInsecureTransport, policyJson } from "../shared/iam";
 
 export interface PrivateBucketProps {
   readonly bucketName: string;

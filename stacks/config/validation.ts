@@ -3,7 +3,7 @@
  * what is allowed, so a bad override fails synth with a message a person can act on.
  */
 import type { NexusConfig } from "./config";
-import { parseCidr } from "./cidr";
+import { parseCidr } from "../shared/cidr";
 
 export class ConfigError extends Error {
   constructor(

@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { App } from "cdktf";
-import { remoteStateSettings } from "./backend";
+import { remoteStateSettings } from "../state/remote-state";
 import { BootstrapStack } from "./bootstrap-stack";
-import { DEFAULT_REGION, ENVIRONMENTS, NexusOverrides, resolveConfig } from "./config";
+import { DEFAULT_REGION, ENVIRONMENTS, NexusOverrides, resolveConfig } from "../config/config";
 import { NexusStack } from "./nexus-stack";
-import { sourceHash } from "./source-hash";
+import { sourceHash } from "../registry/source-hash";
 
 /** Files the worker image is built from; a change to any of them makes a new image tag. */
 export const IMAGE_SOURCES = ["Dockerfile", ".dockerignore", "worker"];

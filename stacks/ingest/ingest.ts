@@ -3,9 +3,9 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
 import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
-import { AwsContext } from "./aws-context";
-import { DataKey } from "./encryption";
-import { PolicyStatement, denyInsecureTransport, policyJson } from "./iam";
+import { AwsContext } from "../shared/aws-context";
+import { DataKey } from "../encryption/data-key";
+import { PolicyStatement, denyInsecureTransport, policyJson } from "../shared/iam";
 import { PrivateBucket, allowAccessLogDelivery } from "./private-bucket";
 
 export interface IngestProps {

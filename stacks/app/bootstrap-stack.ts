@@ -1,8 +1,8 @@
 import { Construct } from "constructs";
 import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { AwsContext } from "./aws-context";
-import { StateBackend } from "./state-backend";
+import { AwsContext } from "../shared/aws-context";
+import { StateBackend } from "../state/state-backend";
 
 export interface BootstrapStackProps {
   readonly project: string;

@@ -3,9 +3,9 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { AwsContext } from "./aws-context";
-import { DataKey } from "./encryption";
-import { assumeRolePolicy, policyJson } from "./iam";
+import { AwsContext } from "../shared/aws-context";
+import { DataKey } from "../encryption/data-key";
+import { assumeRolePolicy, policyJson } from "../shared/iam";
 
 export interface VpcFlowLogProps {
   readonly aws: AwsContext;

@@ -6,15 +6,15 @@ import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { AwsContext } from "./aws-context";
-import { WorkerConfig, visibilityTimeoutSeconds } from "./config";
-import { Database } from "./database";
-import { DataKey } from "./encryption";
-import { PolicyStatement, assumeRolePolicy, policyJson } from "./iam";
-import { Ingest } from "./ingest";
-import { Network } from "./network";
+import { AwsContext } from "../shared/aws-context";
+import { WorkerConfig, visibilityTimeoutSeconds } from "../config/config";
+import { Database } from "../database/database";
+import { DataKey } from "../encryption/data-key";
+import { PolicyStatement, assumeRolePolicy, policyJson } from "../shared/iam";
+import { Ingest } from "../ingest/ingest";
+import { Network } from "../network/network";
 import { QueueDepthScaling } from "./queue-depth-scaling";
-import { emptySecurityGroup } from "./security-group";
+import { emptySecurityGroup } from "../shared/security-groups";
 
 /** The image's non-root user (uid:gid of `node` in the official Node images). */
 export const WORKER_USER = "1000:1000";

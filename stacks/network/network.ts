@@ -7,11 +7,11 @@ import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-g
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { AwsContext } from "./aws-context";
-import { cidrSubnet } from "./cidr";
-import { DataKey } from "./encryption";
-import { emptySecurityGroup, allowTcp } from "./security-group";
-import { VpcFlowLog } from "./flow-log";
+import { AwsContext } from "../shared/aws-context";
+import { cidrSubnet } from "../shared/cidr";
+import { DataKey } from "../encryption/data-key";
+import { emptySecurityGroup, allowTcp } from "../shared/security-groups";
+import { VpcFlowLog } from "./vpc-flow-log";
 
 /** Interface endpoints the worker needs with no internet path: queue, image pull, logs, secrets. */
 export const INTERFACE_ENDPOINT_SERVICES = ["sqs", "ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;

@@ -5,8 +5,8 @@ import { DataAwsEcrAuthorizationToken } from "@cdktf/provider-aws/lib/data-aws-e
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { Image } from "@cdktf/provider-docker/lib/image";
 import { RegistryImage } from "@cdktf/provider-docker/lib/registry-image";
-import { DataKey } from "./encryption";
-import { PolicyStatement } from "./iam";
+import { DataKey } from "../encryption/data-key";
+import { PolicyStatement } from "../shared/iam";
 
 export interface RegistryProps {
   readonly name: string;

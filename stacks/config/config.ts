@@ -2,7 +2,7 @@
  * The one typed configuration of Nexus. Defaults live here and are applied once, by
  * `resolveConfig`; every construct receives a complete, validated `NexusConfig`.
  */
-import { ConfigError, validateConfig } from "./config-validation";
+import { ConfigError, validateConfig } from "./validation";
 
 export { ConfigError };
 

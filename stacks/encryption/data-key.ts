@@ -1,8 +1,8 @@
 import { Construct } from "constructs";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
-import { AwsContext } from "./aws-context";
-import { PolicyStatement, policyJson } from "./iam";
+import { AwsContext } from "../shared/aws-context";
+import { PolicyStatement, policyJson } from "../shared/iam";
 
 export interface DataKeyProps {
   readonly aws: AwsContext;
