@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
+import { cell, markdownTable } from "../docs/markdown";
 import { Finding } from "./findings";
 
 export interface Suppression {
@@ -63,6 +64,8 @@ export function applySuppressions(findings: readonly Finding[], suppressions: re
 
 /** The README's table of accepted risks. */
 export function suppressionsTable(suppressions: readonly Suppression[]): string {
-  const rows = suppressions.map((s) => `| ${s.check} | \`${s.resource}\` | ${s.reason.replace(/\|/g, "\\|")} |`);
-  return ["| check | resource | reason |", "| --- | --- | --- |", ...rows].join("\n");
+  return markdownTable(
+    ["check", "resource", "reason"],
+    suppressions.map((s) => [s.check, `\`${s.resource}\``, cell(s.reason)]),
+  );
 }
