@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1.7
-# The Nexus worker image. Built by Terraform at deploy (stacks/registry.ts), tagged by a hash
+# The Nexus worker image. Built by Terraform at deploy (stacks/registry/registry.ts), tagged by a hash
 # of these sources. scripts/image-steps.sh performs the same steps without Docker; its test
 # runs the result against the local services, so this recipe is exercised where no engine runs.
 

@@ -11,7 +11,9 @@ import { buildApp, repoRoot } from "./stacks/app/app";
 
 const app = new App();
 buildApp(app, {
-  environments: process.env.NEXUS_ENVIRONMENTS?.split(",").map((e) => e.trim()).filter(Boolean),
+  environments: process.env.NEXUS_ENVIRONMENTS?.split(",")
+    .map((e) => e.trim())
+    .filter(Boolean),
   overrides: app.node.tryGetContext("nexus"),
   env: process.env,
   repoRoot: repoRoot(),

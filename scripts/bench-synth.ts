@@ -17,18 +17,25 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 function appSynth(): { appSeconds: number; processSeconds: number; peakRssMb: number } {
   const out = mkdtempSync(join(tmpdir(), "nexus-synth-"));
   // The compiled app (npm run build), as `cdktf synth` runs it (cdktf.json "app").
-  const run = spawnSync(process.execPath, [join(root, "build/scripts/synth-once.js"), out], { cwd: root, encoding: "utf8" });
+  const run = spawnSync(process.execPath, [join(root, "build/scripts/synth-once.js"), out], {
+    cwd: root,
+    encoding: "utf8",
+  });
   if (run.status !== 0) throw new Error(`synth-once failed: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split("\n").pop()!);
 }
 
 function cliSynth(): number {
   const started = performance.now();
-  const run = spawnSync(join(root, "node_modules/.bin/cdktf"), ["synth", "--output", mkdtempSync(join(tmpdir(), "nexus-cli-"))], {
-    cwd: root,
-    encoding: "utf8",
-    env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1" },
-  });
+  const run = spawnSync(
+    join(root, "node_modules/.bin/cdktf"),
+    ["synth", "--output", mkdtempSync(join(tmpdir(), "nexus-cli-"))],
+    {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1" },
+    },
+  );
   if (run.status !== 0) throw new Error(`cdktf synth failed: ${run.stderr}`);
   return (performance.now() - started) / 1000;
 }
@@ -38,5 +45,7 @@ const cli = Array.from({ length: runs }, cliSynth);
 console.log(`synth benchmark, ${runs} runs each, median (3 stacks: bootstrap, dev, prod)`);
 const fig = (key: "appSeconds" | "processSeconds" | "peakRssMb") => median(app.map((r) => r[key]));
 console.log(`app synth (imports + constructs + JSON): ${fig("appSeconds").toFixed(2)} s`);
-console.log(`app synth process (with node startup):   ${fig("processSeconds").toFixed(2)} s, peak RSS ${fig("peakRssMb").toFixed(0)} MB`);
+console.log(
+  `app synth process (with node startup):   ${fig("processSeconds").toFixed(2)} s, peak RSS ${fig("peakRssMb").toFixed(0)} MB`,
+);
 console.log(`cdktf synth end to end:                  ${median(cli).toFixed(2)} s`);

@@ -21,7 +21,8 @@ const N = Number(process.argv[2] ?? 2000);
 const WAVE = Math.min(N, 200);
 /** The worker's drain pipeline; the emulator ceiling re-reads its files (`w/<i>.txt`). */
 const DRAIN = "drain";
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 const since = (t: number) => (Date.now() - t) / 1000;
 
 /** Uploads files `from` to `to` - 1 under `prefix`, 20 at a time; returns when each was sent. */
@@ -44,7 +45,9 @@ type Row = { object_key: string; ingested_at: Date };
 
 async function waitRows(pg: Postgres, table: string, count: number, database = pg.database): Promise<Row[]> {
   for (;;) {
-    const rows = await pg.query<Row>(`SELECT object_key, ingested_at FROM ${table}`, [], database).catch(() => [] as Row[]);
+    const rows = await pg
+      .query<Row>(`SELECT object_key, ingested_at FROM ${table}`, [], database)
+      .catch(() => [] as Row[]);
     if (rows.length >= count) return rows;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -60,7 +63,12 @@ async function instrumentedWorker(pipeline: Pipeline, pg: Postgres, database = p
   const { createWorker } = await import("../worker/src/worker");
   const { Consumer } = await import("../worker/src/consumer");
   const { ObjectReader } = await import("../worker/src/objects");
-  const env = { ...workerEnv(pipeline, pg), DB_NAME: database, WAIT_TIME_SECONDS: "1", HEALTH_FILE: `/tmp/nexus-bench-${pipeline.options.name}.health` };
+  const env = {
+    ...workerEnv(pipeline, pg),
+    DB_NAME: database,
+    WAIT_TIME_SECONDS: "1",
+    HEALTH_FILE: `/tmp/nexus-bench-${pipeline.options.name}.health`,
+  };
   Object.assign(process.env, env);
   const config = loadConfig(env);
   const worker = await createWorker(config);
@@ -73,7 +81,14 @@ async function instrumentedWorker(pipeline: Pipeline, pg: Postgres, database = p
   return {
     start: () => {
       // A stopped consumer cannot run again: every start after the first gets a fresh one.
-      consumer = running ? new Consumer({ queue: worker.queue, reader: new ObjectReader(worker.s3, config.maxObjectBytes), db: worker.db, config }) : consumer;
+      consumer = running
+        ? new Consumer({
+            queue: worker.queue,
+            reader: new ObjectReader(worker.s3, config.maxObjectBytes),
+            db: worker.db,
+            config,
+          })
+        : consumer;
       running = consumer.run();
     },
     stop: async () => (consumer.stop(), await running),
@@ -86,7 +101,12 @@ async function instrumentedWorker(pipeline: Pipeline, pg: Postgres, database = p
  * Uploads N files wave by wave; `drain(end)` must consume the wave; returns the seconds spent
  * draining. `settle` runs after each wave, untimed.
  */
-async function inWaves(pipeline: Pipeline, prefix: string, drain: (end: number) => Promise<void>, settle = async () => {}): Promise<number> {
+async function inWaves(
+  pipeline: Pipeline,
+  prefix: string,
+  drain: (end: number) => Promise<void>,
+  settle = async () => {},
+): Promise<number> {
   let seconds = 0;
   for (let from = 0; from < N; from += WAVE) {
     const end = Math.min(N, from + WAVE);
@@ -123,7 +143,9 @@ async function workerDrain(endpoint: string, pg: Postgres): Promise<number> {
   await worker.close();
   const rate = reportDrain("worker", seconds);
   const per = (n: number) => (n / N).toFixed(3);
-  console.log(`  per file: SQS calls ${per(calls.sqs)}, S3 calls ${per(calls.s3)}, PostgreSQL round trips ${per(calls.pg)} (empty receives included)`);
+  console.log(
+    `  per file: SQS calls ${per(calls.sqs)}, S3 calls ${per(calls.s3)}, PostgreSQL round trips ${per(calls.pg)} (empty receives included)`,
+  );
   return rate;
 }
 
@@ -135,21 +157,34 @@ async function naiveDrain(endpoint: string, pg: Postgres): Promise<number> {
   const { Client } = await import("pg");
   const naive = await provisionPipeline(endpoint, { name: "naive" });
   await pg.query("CREATE TABLE naive (object_key text, content text, ingested_at timestamptz DEFAULT now())");
-  const client = new Client({ host: "127.0.0.1", port: pg.port, user: pg.user, password: pg.password, database: pg.database });
+  const client = new Client({
+    host: "127.0.0.1",
+    port: pg.port,
+    user: pg.user,
+    password: pg.password,
+    database: pg.database,
+  });
   await client.connect();
   let done = 0;
   const seconds = await inWaves(naive, "n", async (end) => {
     while (done < end) {
-      const { Messages } = await naive.sqs.send(new ReceiveMessageCommand({ QueueUrl: naive.queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }));
+      const { Messages } = await naive.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: naive.queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }),
+      );
       const message = Messages?.[0];
       if (!message) continue;
       const parsed = parseMessageBody(message.Body);
       for (const ref of parsed.kind === "objects" ? parsed.objects : []) {
         const object = await naive.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
-        await client.query("INSERT INTO naive (object_key, content) VALUES ($1, $2)", [ref.key, await object.Body!.transformToString()]);
+        await client.query("INSERT INTO naive (object_key, content) VALUES ($1, $2)", [
+          ref.key,
+          await object.Body!.transformToString(),
+        ]);
         done++;
       }
-      await naive.sqs.send(new DeleteMessageCommand({ QueueUrl: naive.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      await naive.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: naive.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+      );
     }
   });
   await client.end();
@@ -183,23 +218,41 @@ async function liveLatency(endpoint: string, pg: Postgres): Promise<void> {
 async function emulatorCeiling(endpoint: string): Promise<void> {
   const { awsClients } = await import("./local/pipeline");
   const { GetObjectCommand } = await import("@aws-sdk/client-s3");
-  const { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand } = await import("@aws-sdk/client-sqs");
+  const { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand } =
+    await import("@aws-sdk/client-sqs");
   const { s3, sqs } = awsClients(endpoint);
   let started = Date.now();
   for (let i = 0; i < N; i += 40) {
     await Promise.all(
-      Array.from({ length: Math.min(40, N - i) }, async (_, j) => (await s3.send(new GetObjectCommand({ Bucket: `${DRAIN}-ingest`, Key: `w/${i + j}.txt` }))).Body!.transformToString()),
+      Array.from({ length: Math.min(40, N - i) }, async (_, j) =>
+        (
+          await s3.send(new GetObjectCommand({ Bucket: `${DRAIN}-ingest`, Key: `w/${i + j}.txt` }))
+        ).Body!.transformToString(),
+      ),
     );
   }
   const readMs = (Date.now() - started) / N;
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "ceiling" }));
   for (let i = 0; i < WAVE; i += 10) {
-    await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: Array.from({ length: 10 }, (_, j) => ({ Id: String(j), MessageBody: `m${i + j}` })) }));
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl,
+        Entries: Array.from({ length: 10 }, (_, j) => ({ Id: String(j), MessageBody: `m${i + j}` })),
+      }),
+    );
   }
   started = Date.now();
   for (let received = 0; received < WAVE; ) {
-    const messages = (await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }))).Messages ?? [];
-    if (messages.length > 0) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: messages.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })) }));
+    const messages =
+      (await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }))).Messages ??
+      [];
+    if (messages.length > 0)
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl,
+          Entries: messages.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
     received += messages.length;
   }
   const sqsMs = (Date.now() - started) / WAVE;
@@ -217,7 +270,9 @@ async function main() {
     console.log(`throughput worker / naive: ${(workerRate / naiveRate).toFixed(1)}x`);
     await emulatorCeiling(moto.endpoint);
     await liveLatency(moto.endpoint, pg);
-    console.log(`peak RSS of this process (worker + load generator): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+    console.log(
+      `peak RSS of this process (worker + load generator): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
+    );
   } finally {
     await Promise.all([moto.stop(), pg.destroy()]);
   }

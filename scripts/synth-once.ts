@@ -17,4 +17,10 @@ const app = new App({ outdir: process.argv[2] ?? "cdktf.out" });
 buildApp(app, { repoRoot: repoRoot(), env: {} });
 app.synth();
 const now = performance.now(); // performance's time origin is process start
-console.log(JSON.stringify({ appSeconds: (now - started) / 1000, processSeconds: now / 1000, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
+console.log(
+  JSON.stringify({
+    appSeconds: (now - started) / 1000,
+    processSeconds: now / 1000,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  }),
+);

@@ -23,17 +23,27 @@ describe("the app", () => {
 
   test("NEXUS_WORKER_IMAGE switches every environment to a prebuilt image", () => {
     const app = Testing.app();
-    buildApp(app, { repoRoot: repoRoot(), environments: ["dev"], env: { NEXUS_WORKER_IMAGE: "registry.example.com/nexus/worker:1.0.0" } });
+    buildApp(app, {
+      repoRoot: repoRoot(),
+      environments: ["dev"],
+      env: { NEXUS_WORKER_IMAGE: "registry.example.com/nexus/worker:1.0.0" },
+    });
     const stack = app.node.findChild("nexus-dev") as NexusStack;
     expect(synthesize(stack).resources("docker_image")).toEqual({});
   });
 
   test("an unknown environment fails synth with the allowed names", () => {
-    expect(() => buildApp(Testing.app(), { repoRoot: repoRoot(), environments: ["qa"], env: {} })).toThrow(/environment must be one of dev, prod, got "qa"/);
+    expect(() => buildApp(Testing.app(), { repoRoot: repoRoot(), environments: ["qa"], env: {} })).toThrow(
+      /environment must be one of dev, prod, got "qa"/,
+    );
   });
 
   test("every resource is tagged with project, environment and manager through provider default tags", () => {
-    expect(Testing.synth(new NexusStack(Testing.app(), "nexus-prod", { config: resolveConfig("prod"), imageBuild: TEST_IMAGE_BUILD }))).toHaveProviderWithProperties(AwsProvider, {
+    expect(
+      Testing.synth(
+        new NexusStack(Testing.app(), "nexus-prod", { config: resolveConfig("prod"), imageBuild: TEST_IMAGE_BUILD }),
+      ),
+    ).toHaveProviderWithProperties(AwsProvider, {
       region: "us-east-1",
       default_tags: [{ tags: { Project: "nexus", Environment: "prod", ManagedBy: "cdktf" } }],
     });
@@ -41,7 +51,18 @@ describe("the app", () => {
 
   test("outputs what operators and the worker need", () => {
     expect(Object.keys(synthNexus("dev").json.output).sort()).toEqual(
-      ["db_endpoint", "db_secret_arn", "dead_letter_queue_url", "ecr_repository_url", "ecs_cluster", "ecs_service", "ingest_bucket", "queue_arn", "queue_url", "worker_log_group"].sort(),
+      [
+        "db_endpoint",
+        "db_secret_arn",
+        "dead_letter_queue_url",
+        "ecr_repository_url",
+        "ecs_cluster",
+        "ecs_service",
+        "ingest_bucket",
+        "queue_arn",
+        "queue_url",
+        "worker_log_group",
+      ].sort(),
     );
   });
 });
@@ -53,7 +74,11 @@ describe("state backend", () => {
 
   test("with settings, each stack gets its own key in the S3 backend, locked by DynamoDB", () => {
     const remote = { bucket: "nexus-tfstate-1-us-east-1", lockTable: "nexus-tfstate-locks", region: "us-east-1" };
-    const stack = new NexusStack(Testing.app(), "nexus-dev", { config: resolveConfig("dev"), imageBuild: TEST_IMAGE_BUILD, remoteState: remote });
+    const stack = new NexusStack(Testing.app(), "nexus-dev", {
+      config: resolveConfig("dev"),
+      imageBuild: TEST_IMAGE_BUILD,
+      remoteState: remote,
+    });
     expect(synthesize(stack).json.terraform.backend.s3).toEqual({
       bucket: remote.bucket,
       key: "nexus/nexus-dev/terraform.tfstate",
@@ -71,7 +96,9 @@ describe("state backend", () => {
   });
 
   test("a bucket without a lock table or region is refused with the missing keys named", () => {
-    expect(() => remoteStateSettings({ NEXUS_STATE_BUCKET: "b" }, undefined)).toThrow(/NEXUS_STATE_LOCK_TABLE and NEXUS_STATE_REGION .* got lockTable=undefined, region=undefined/);
+    expect(() => remoteStateSettings({ NEXUS_STATE_BUCKET: "b" }, undefined)).toThrow(
+      /NEXUS_STATE_LOCK_TABLE and NEXUS_STATE_REGION .* got lockTable=undefined, region=undefined/,
+    );
   });
 
   describe("the bootstrap stack", () => {
@@ -85,9 +112,20 @@ describe("state backend", () => {
 
     test("creates a versioned, KMS-encrypted, private, TLS-only state bucket", () => {
       expect(forBucket("aws_s3_bucket_versioning").versioning_configuration.status).toBe("Enabled");
-      expect(forBucket("aws_s3_bucket_server_side_encryption_configuration").rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe("aws:kms");
-      expect(forBucket("aws_s3_bucket_public_access_block")).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
-      expect(Synthesized.policy(forBucket("aws_s3_bucket_policy").policy).Statement[0]).toMatchObject({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+      expect(
+        forBucket("aws_s3_bucket_server_side_encryption_configuration").rule[0].apply_server_side_encryption_by_default
+          .sse_algorithm,
+      ).toBe("aws:kms");
+      expect(forBucket("aws_s3_bucket_public_access_block")).toMatchObject({
+        block_public_acls: true,
+        block_public_policy: true,
+        ignore_public_acls: true,
+        restrict_public_buckets: true,
+      });
+      expect(Synthesized.policy(forBucket("aws_s3_bucket_policy").policy).Statement[0]).toMatchObject({
+        Effect: "Deny",
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      });
     });
 
     test("creates an on-demand, encrypted DynamoDB lock table keyed by LockID with point-in-time recovery", () => {
@@ -126,19 +164,29 @@ describe("the worker image tag", () => {
     const base = { Dockerfile: "FROM node", "worker/src/index.ts": "x" };
     const hash = sourceHash(tree(base), ["Dockerfile", "worker"]);
     expect(sourceHash(tree({ ...base, "worker/src/index.ts": "y" }), ["Dockerfile", "worker"])).not.toBe(hash);
-    expect(sourceHash(tree({ ...base, "worker/dist/index.js": "z", "worker/node_modules/pg/index.js": "z" }), ["Dockerfile", "worker"])).toBe(hash);
+    expect(
+      sourceHash(tree({ ...base, "worker/dist/index.js": "z", "worker/node_modules/pg/index.js": "z" }), [
+        "Dockerfile",
+        "worker",
+      ]),
+    ).toBe(hash);
   });
 });
 
 describe("encryption everywhere", () => {
-  test.each(["dev", "prod"])("every log group, queue, bucket, database and repository of %s is encrypted with a customer key", (env) => {
-    const synth = synthNexus(env);
-    for (const group of Object.values(synth.resources("aws_cloudwatch_log_group"))) expect(group.kms_key_id).toMatch(/aws_kms_key/);
-    for (const queue of Object.values(synth.resources("aws_sqs_queue"))) expect(queue.kms_master_key_id).toMatch(/aws_kms_key/);
-    for (const sse of Object.values(synth.resources("aws_s3_bucket_server_side_encryption_configuration"))) {
-      expect(["aws:kms", "AES256"]).toContain(sse.rule[0].apply_server_side_encryption_by_default.sse_algorithm);
-    }
-    expect(synth.only("aws_db_instance").storage_encrypted).toBe(true);
-    expect(synth.only("aws_kms_key").enable_key_rotation).toBe(true);
-  });
+  test.each(["dev", "prod"])(
+    "every log group, queue, bucket, database and repository of %s is encrypted with a customer key",
+    (env) => {
+      const synth = synthNexus(env);
+      for (const group of Object.values(synth.resources("aws_cloudwatch_log_group")))
+        expect(group.kms_key_id).toMatch(/aws_kms_key/);
+      for (const queue of Object.values(synth.resources("aws_sqs_queue")))
+        expect(queue.kms_master_key_id).toMatch(/aws_kms_key/);
+      for (const sse of Object.values(synth.resources("aws_s3_bucket_server_side_encryption_configuration"))) {
+        expect(["aws:kms", "AES256"]).toContain(sse.rule[0].apply_server_side_encryption_by_default.sse_algorithm);
+      }
+      expect(synth.only("aws_db_instance").storage_encrypted).toBe(true);
+      expect(synth.only("aws_kms_key").enable_key_rotation).toBe(true);
+    },
+  );
 });

@@ -4,7 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Finding } from "../scripts/checkov/findings";
 import { junitXml, sarif } from "../scripts/checkov/reports";
-import { SuppressionFileError, applySuppressions, loadSuppressions, suppressionsTable } from "../scripts/checkov/suppressions";
+import {
+  SuppressionFileError,
+  applySuppressions,
+  loadSuppressions,
+  suppressionsTable,
+} from "../scripts/checkov/suppressions";
 import { SUPPRESSIONS_FILE } from "../scripts/checkov/gate";
 
 const finding = (checkId: string, resource: string, passed = false): Finding => ({
@@ -25,12 +30,28 @@ function suppressionFile(yaml: string): string {
 
 describe("the suppression file", () => {
   test.each([
-    ["a wildcard resource", "- {check: CKV_AWS_1, resource: 'nexus-dev/*', reason: 'a reason long enough to pass'}", /no wildcards/],
+    [
+      "a wildcard resource",
+      "- {check: CKV_AWS_1, resource: 'nexus-dev/*', reason: 'a reason long enough to pass'}",
+      /no wildcards/,
+    ],
     ["a missing reason", "- {check: CKV_AWS_1, resource: nexus-dev/db}", /reason must say why/],
     ["a one-word reason", "- {check: CKV_AWS_1, resource: nexus-dev/db, reason: cost}", /reason must say why/],
-    ["a malformed check id", "- {check: AWS_1, resource: nexus-dev/db, reason: 'a reason long enough to pass'}", /check must be a Checkov id/],
-    ["an unknown key", "- {check: CKV_AWS_1, resource: nexus-dev/db, reason: 'a reason long enough to pass', until: 2027}", /unknown keys until/],
-    ["the same entry twice", "- {check: CKV_AWS_1, resource: nexus-dev/db, reason: 'a reason long enough to pass'}\n- {check: CKV_AWS_1, resource: nexus-dev/db, reason: 'a reason long enough to pass'}", /listed twice/],
+    [
+      "a malformed check id",
+      "- {check: AWS_1, resource: nexus-dev/db, reason: 'a reason long enough to pass'}",
+      /check must be a Checkov id/,
+    ],
+    [
+      "an unknown key",
+      "- {check: CKV_AWS_1, resource: nexus-dev/db, reason: 'a reason long enough to pass', until: 2027}",
+      /unknown keys until/,
+    ],
+    [
+      "the same entry twice",
+      "- {check: CKV_AWS_1, resource: nexus-dev/db, reason: 'a reason long enough to pass'}\n- {check: CKV_AWS_1, resource: nexus-dev/db, reason: 'a reason long enough to pass'}",
+      /listed twice/,
+    ],
   ])("rejects %s with a message naming the entry", (_, yaml, message) => {
     expect(() => loadSuppressions(suppressionFile(yaml))).toThrow(SuppressionFileError);
     expect(() => loadSuppressions(suppressionFile(yaml))).toThrow(message);
@@ -45,10 +66,16 @@ describe("applying suppressions", () => {
 
   test("suppresses a finding only for the listed check on the listed resource", () => {
     const verdict = applySuppressions(
-      [finding("CKV_AWS_157", "nexus-dev/database/instance"), finding("CKV_AWS_157", "nexus-prod/database/instance"), finding("CKV_AWS_293", "nexus-dev/database/instance")],
+      [
+        finding("CKV_AWS_157", "nexus-dev/database/instance"),
+        finding("CKV_AWS_157", "nexus-prod/database/instance"),
+        finding("CKV_AWS_293", "nexus-dev/database/instance"),
+      ],
       suppressions,
     );
-    expect(verdict.suppressed.map((s) => [s.finding.checkId, s.finding.resource, s.reason])).toEqual([["CKV_AWS_157", "nexus-dev/database/instance", "dev runs single-AZ for cost"]]);
+    expect(verdict.suppressed.map((s) => [s.finding.checkId, s.finding.resource, s.reason])).toEqual([
+      ["CKV_AWS_157", "nexus-dev/database/instance", "dev runs single-AZ for cost"],
+    ]);
     expect(verdict.failed.map((f) => [f.checkId, f.resource])).toEqual([
       ["CKV_AWS_157", "nexus-prod/database/instance"],
       ["CKV_AWS_293", "nexus-dev/database/instance"],
@@ -63,7 +90,11 @@ describe("applying suppressions", () => {
 
 describe("CI reports", () => {
   const verdict = applySuppressions(
-    [finding("CKV_AWS_1", "nexus-dev/a", true), finding("CKV_AWS_157", "nexus-dev/database/instance"), finding("CKV_AWS_2", "nexus-dev/<b>")],
+    [
+      finding("CKV_AWS_1", "nexus-dev/a", true),
+      finding("CKV_AWS_157", "nexus-dev/database/instance"),
+      finding("CKV_AWS_2", "nexus-dev/<b>"),
+    ],
     [{ check: "CKV_AWS_157", resource: "nexus-dev/database/instance", reason: "dev runs single-AZ for cost" }],
   );
 
@@ -71,7 +102,9 @@ describe("CI reports", () => {
     const report = junitXml(verdict);
     expect(report).toContain('<testsuites name="checkov" tests="3" failures="1" skipped="1" errors="0">');
     expect(report).toContain('<skipped message="suppressed: dev runs single-AZ for cost"/>');
-    expect(report).toContain('name="CKV_AWS_2 nexus-dev/&lt;b&gt;"><failure message="name of CKV_AWS_2" type="CKV_AWS_2">');
+    expect(report).toContain(
+      'name="CKV_AWS_2 nexus-dev/&lt;b&gt;"><failure message="name of CKV_AWS_2" type="CKV_AWS_2">',
+    );
   });
 
   test("SARIF lists failed and suppressed findings with locations; suppressed ones carry the justification", () => {
@@ -81,7 +114,10 @@ describe("CI reports", () => {
       ["CKV_AWS_2", undefined],
       ["CKV_AWS_157", "dev runs single-AZ for cost"],
     ]);
-    expect(results[0].locations[0].physicalLocation).toEqual({ artifactLocation: { uri: "cdktf.out/stacks/nexus-dev/cdk.tf.json" }, region: { startLine: 10, endLine: 20 } });
+    expect(results[0].locations[0].physicalLocation).toEqual({
+      artifactLocation: { uri: "cdktf.out/stacks/nexus-dev/cdk.tf.json" },
+      region: { startLine: 10, endLine: 20 },
+    });
     expect(log.runs[0].tool.driver).toMatchObject({ name: "Checkov", version: "3.3.30" });
   });
 });

@@ -28,7 +28,12 @@ function find(resources: Resources, type: string, fragment = ""): [string, Recor
 }
 
 /** Edits the first resource of `type` whose id contains `fragment` in place; returns its address. */
-function change(resources: Resources, type: string, fragment: string, edit: (block: Record<string, any>) => void): string {
+function change(
+  resources: Resources,
+  type: string,
+  fragment: string,
+  edit: (block: Record<string, any>) => void,
+): string {
   const [name, block] = find(resources, type, fragment);
   edit(block);
   return `${type}.${name}`;
@@ -36,14 +41,23 @@ function change(resources: Resources, type: string, fragment: string, edit: (blo
 
 /** Adds a resource with cdktf's metadata, as a construct would; returns its address. */
 function add(resources: Resources, type: string, name: string, block: Record<string, any>): string {
-  resources[type] = { ...resources[type], [name]: { "//": { metadata: { path: `nexus-dev/mutant/${name}`, uniqueId: name } }, ...block } };
+  resources[type] = {
+    ...resources[type],
+    [name]: { "//": { metadata: { path: `nexus-dev/mutant/${name}`, uniqueId: name } }, ...block },
+  };
   return `${type}.${name}`;
 }
 
 /** Each mutation breaks one rule in the dev stack and returns the address of the offending resource. */
 const MUTANTS: Record<string, { breaks: string; mutate: (r: Resources) => string }> = {
-  CKV2_NEXUS_1: { breaks: "an internet gateway appears", mutate: (r) => add(r, "aws_internet_gateway", "mutant_igw", { vpc_id: `\${aws_vpc.${find(r, "aws_vpc")[0]}.id}` }) },
-  CKV2_NEXUS_2: { breaks: "a subnet maps public IPs", mutate: (r) => change(r, "aws_subnet", "", (subnet) => (subnet.map_public_ip_on_launch = true)) },
+  CKV2_NEXUS_1: {
+    breaks: "an internet gateway appears",
+    mutate: (r) => add(r, "aws_internet_gateway", "mutant_igw", { vpc_id: `\${aws_vpc.${find(r, "aws_vpc")[0]}.id}` }),
+  },
+  CKV2_NEXUS_2: {
+    breaks: "a subnet maps public IPs",
+    mutate: (r) => change(r, "aws_subnet", "", (subnet) => (subnet.map_public_ip_on_launch = true)),
+  },
   CKV2_NEXUS_3: {
     breaks: "a default route appears (to the S3 endpoint: no gateway needed)",
     mutate: (r) =>
@@ -55,9 +69,13 @@ const MUTANTS: Record<string, { breaks: string; mutate: (r: Resources) => string
   },
   CKV2_NEXUS_4: {
     breaks: "the worker service asks for a public IP",
-    mutate: (r) => change(r, "aws_ecs_service", "", (service) => (service.network_configuration.assign_public_ip = true)),
+    mutate: (r) =>
+      change(r, "aws_ecs_service", "", (service) => (service.network_configuration.assign_public_ip = true)),
   },
-  CKV2_NEXUS_5: { breaks: "the database becomes publicly accessible", mutate: (r) => change(r, "aws_db_instance", "", (db) => (db.publicly_accessible = true)) },
+  CKV2_NEXUS_5: {
+    breaks: "the database becomes publicly accessible",
+    mutate: (r) => change(r, "aws_db_instance", "", (db) => (db.publicly_accessible = true)),
+  },
   CKV2_NEXUS_6: {
     breaks: "the worker's egress to the database opens to 0.0.0.0/0",
     mutate: (r) =>
@@ -91,12 +109,29 @@ const VARIANTS: Record<string, { policy: string; breaks: string; mutate: (r: Res
     policy: "CKV2_NEXUS_3",
     breaks: "a route table gets an inline default route",
     mutate: (r) =>
-      change(r, "aws_route_table", "", (table) => (table.route = [{ cidr_block: "0.0.0.0/0", vpc_endpoint_id: `\${aws_vpc_endpoint.${find(r, "aws_vpc_endpoint", "s3-gateway")[0]}.id}` }])),
+      change(
+        r,
+        "aws_route_table",
+        "",
+        (table) =>
+          (table.route = [
+            {
+              cidr_block: "0.0.0.0/0",
+              vpc_endpoint_id: `\${aws_vpc_endpoint.${find(r, "aws_vpc_endpoint", "s3-gateway")[0]}.id}`,
+            },
+          ]),
+      ),
   },
   "inline-ingress": {
     policy: "CKV2_NEXUS_6",
     breaks: "the worker's security group gets an inline ingress block from ::/0",
-    mutate: (r) => change(r, "aws_security_group", "worker_sg", (group) => (group.ingress = [{ from_port: 443, to_port: 443, protocol: "tcp", ipv6_cidr_blocks: ["::/0"] }])),
+    mutate: (r) =>
+      change(
+        r,
+        "aws_security_group",
+        "worker_sg",
+        (group) => (group.ingress = [{ from_port: 443, to_port: 443, protocol: "tcp", ipv6_cidr_blocks: ["::/0"] }]),
+      ),
   },
 };
 
@@ -128,8 +163,13 @@ beforeAll(() => {
     files.push(join(work, dir, "cdk.tf.json"));
   };
   const dev = readFileSync(join(work, "synth", "stacks", "nexus-dev", "cdk.tf.json"), "utf8");
-  for (const stack of STACKS) write(`unmodified-${stack}`, JSON.parse(readFileSync(join(work, "synth", "stacks", stack, "cdk.tf.json"), "utf8")));
-  for (const [id, { mutate }] of [...Object.entries(MUTANTS), ...Object.entries(VARIANTS), [BUILT_IN.check, BUILT_IN] as const]) {
+  for (const stack of STACKS)
+    write(`unmodified-${stack}`, JSON.parse(readFileSync(join(work, "synth", "stacks", stack, "cdk.tf.json"), "utf8")));
+  for (const [id, { mutate }] of [
+    ...Object.entries(MUTANTS),
+    ...Object.entries(VARIANTS),
+    [BUILT_IN.check, BUILT_IN] as const,
+  ]) {
     const json = JSON.parse(dev);
     offenders.set(id, mutate(json.resource));
     write(`mutant-${id}`, json);
@@ -153,13 +193,17 @@ describe("the unmodified stacks", () => {
 
 describe.each(Object.entries(MUTANTS))("%s", (policy, { breaks }) => {
   test(`fails, alone among the Nexus policies and on exactly the offending resource, when ${breaks}`, () => {
-    expect(failedNexus(`mutant-${policy}`).map((f) => [f.checkId, f.address])).toEqual([[policy, offenders.get(policy)]]);
+    expect(failedNexus(`mutant-${policy}`).map((f) => [f.checkId, f.address])).toEqual([
+      [policy, offenders.get(policy)],
+    ]);
   });
 });
 
 describe.each(Object.entries(VARIANTS))("%s", (variant, { policy, breaks }) => {
   test(`fails ${policy} alone on exactly the offending resource when ${breaks}`, () => {
-    expect(failedNexus(`mutant-${variant}`).map((f) => [f.checkId, f.address])).toEqual([[policy, offenders.get(variant)]]);
+    expect(failedNexus(`mutant-${variant}`).map((f) => [f.checkId, f.address])).toEqual([
+      [policy, offenders.get(variant)],
+    ]);
   });
 });
 
@@ -173,10 +217,21 @@ test(`built-in checks are active: ${BUILT_IN.check} fails when ${BUILT_IN.breaks
 test("the gate command exits 1 and names the check, the resource and the file when a stack breaks a policy", () => {
   const stacks = mkdtempSync(join(tmpdir(), "nexus-gate-"));
   mkdirSync(join(stacks, "nexus-dev"));
-  writeFileSync(join(stacks, "nexus-dev", "cdk.tf.json"), readFileSync(join(work, "mutant-CKV2_NEXUS_4", "cdk.tf.json")));
-  const run = spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "scripts", "checkov", "gate.ts"), "--stacks", stacks, "--reports", join(stacks, "reports")], { cwd: ROOT, encoding: "utf8" });
+  writeFileSync(
+    join(stacks, "nexus-dev", "cdk.tf.json"),
+    readFileSync(join(work, "mutant-CKV2_NEXUS_4", "cdk.tf.json")),
+  );
+  const run = spawnSync(
+    join(ROOT, "node_modules", ".bin", "tsx"),
+    [join(ROOT, "scripts", "checkov", "gate.ts"), "--stacks", stacks, "--reports", join(stacks, "reports")],
+    { cwd: ROOT, encoding: "utf8" },
+  );
   expect(run.status).toBe(1);
-  expect(run.stdout).toMatch(/FAILED CKV2_NEXUS_4 "Every ECS service sets assign_public_ip = false" on nexus-dev\/worker\/service \(aws_ecs_service\.worker_service_\w+\) at .*nexus-dev\/cdk\.tf\.json:\d+-\d+/);
+  expect(run.stdout).toMatch(
+    /FAILED CKV2_NEXUS_4 "Every ECS service sets assign_public_ip = false" on nexus-dev\/worker\/service \(aws_ecs_service\.worker_service_\w+\) at .*nexus-dev\/cdk\.tf\.json:\d+-\d+/,
+  );
   expect(run.stdout).toContain("checkov gate: FAILED");
-  expect(readFileSync(join(stacks, "reports", "checkov.junit.xml"), "utf8")).toMatch(/<failure message="Every ECS service sets assign_public_ip = false"/);
+  expect(readFileSync(join(stacks, "reports", "checkov.junit.xml"), "utf8")).toMatch(
+    /<failure message="Every ECS service sets assign_public_ip = false"/,
+  );
 });

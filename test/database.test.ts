@@ -2,13 +2,28 @@ import { synthNexus } from "./synth";
 
 describe.each([
   ["dev", { multi_az: false, deletion_protection: false, skip_final_snapshot: true, backup_retention_period: 1 }],
-  ["prod", { multi_az: true, deletion_protection: true, skip_final_snapshot: false, backup_retention_period: 14, final_snapshot_identifier: "nexus-prod-postgres-final" }],
+  [
+    "prod",
+    {
+      multi_az: true,
+      deletion_protection: true,
+      skip_final_snapshot: false,
+      backup_retention_period: 14,
+      final_snapshot_identifier: "nexus-prod-postgres-final",
+    },
+  ],
 ])("the %s database", (env, perEnvironment) => {
   const synth = synthNexus(env);
   const db = synth.only("aws_db_instance");
 
   test("is PostgreSQL 17.6 on db.t4g.micro with encrypted gp3 storage", () => {
-    expect(db).toMatchObject({ engine: "postgres", engine_version: "17.6", instance_class: "db.t4g.micro", storage_type: "gp3", storage_encrypted: true });
+    expect(db).toMatchObject({
+      engine: "postgres",
+      engine_version: "17.6",
+      instance_class: "db.t4g.micro",
+      storage_type: "gp3",
+      storage_encrypted: true,
+    });
     expect(db.kms_key_id).toBe(`\${${synth.address("aws_kms_key", "data-key")}.arn}`);
   });
 
@@ -30,16 +45,27 @@ describe.each([
 
   test("admits 5432 only from the worker's security group", () => {
     const dbSg = `\${${synth.address("aws_security_group", "database_sg")}.id}`;
-    const ingress = Object.values(synth.resources("aws_vpc_security_group_ingress_rule")).filter((r) => r.security_group_id === dbSg);
+    const ingress = Object.values(synth.resources("aws_vpc_security_group_ingress_rule")).filter(
+      (r) => r.security_group_id === dbSg,
+    );
     expect(ingress).toEqual([
-      expect.objectContaining({ referenced_security_group_id: `\${${synth.address("aws_security_group", "worker_sg")}.id}`, from_port: 5432, to_port: 5432 }),
+      expect.objectContaining({
+        referenced_security_group_id: `\${${synth.address("aws_security_group", "worker_sg")}.id}`,
+        from_port: 5432,
+        to_port: 5432,
+      }),
     ]);
   });
 
   test("forces TLS and logs connections through a postgres17 parameter group", () => {
     const params = synth.only("aws_db_parameter_group");
     expect(params.family).toBe("postgres17");
-    expect(params.parameter).toEqual(expect.arrayContaining([{ name: "rds.force_ssl", value: "1" }, { name: "log_connections", value: "1" }]));
+    expect(params.parameter).toEqual(
+      expect.arrayContaining([
+        { name: "rds.force_ssl", value: "1" },
+        { name: "log_connections", value: "1" },
+      ]),
+    );
   });
 
   test("exports its logs to KMS-encrypted groups it creates first", () => {

@@ -25,25 +25,42 @@ describe("ingest bucket", () => {
 
   test("encrypts with the data key (SSE-KMS) and a bucket key", () => {
     const [rule] = forBucket("aws_s3_bucket_server_side_encryption_configuration").rule;
-    expect(rule).toEqual({ apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms", kms_master_key_id: KEY_ARN }, bucket_key_enabled: true });
+    expect(rule).toEqual({
+      apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms", kms_master_key_id: KEY_ARN },
+      bucket_key_enabled: true,
+    });
   });
 
   test("denies every request that is not TLS", () => {
     const [deny] = Synthesized.policy(forBucket("aws_s3_bucket_policy").policy).Statement;
-    expect(deny).toMatchObject({ Effect: "Deny", Principal: "*", Action: ["s3:*"], Condition: { Bool: { "aws:SecureTransport": "false" } } });
+    expect(deny).toMatchObject({
+      Effect: "Deny",
+      Principal: "*",
+      Action: ["s3:*"],
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    });
   });
 
   test("writes access logs to the separate log bucket", () => {
-    expect(forBucket("aws_s3_bucket_logging")).toMatchObject({ target_bucket: bucketId("access-logs"), target_prefix: "ingest/" });
+    expect(forBucket("aws_s3_bucket_logging")).toMatchObject({
+      target_bucket: bucketId("access-logs"),
+      target_prefix: "ingest/",
+    });
   });
 
   test("expires noncurrent versions and abandoned multipart uploads", () => {
     const [rule] = forBucket("aws_s3_bucket_lifecycle_configuration").rule;
-    expect(rule).toMatchObject({ status: "Enabled", noncurrent_version_expiration: [{ noncurrent_days: 7 }], abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }] });
+    expect(rule).toMatchObject({
+      status: "Enabled",
+      noncurrent_version_expiration: [{ noncurrent_days: 7 }],
+      abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }],
+    });
   });
 
   test("the log bucket admits only S3 log delivery for the ingest bucket", () => {
-    const policy = Object.values(synth.resources("aws_s3_bucket_policy")).find((p) => p.bucket === bucketId("access-logs"))!;
+    const policy = Object.values(synth.resources("aws_s3_bucket_policy")).find(
+      (p) => p.bucket === bucketId("access-logs"),
+    )!;
     const delivery = Synthesized.policy(policy.policy).Statement.find((s) => s.Sid === "S3ServerAccessLogDelivery")!;
     expect(delivery.Principal).toEqual({ Service: "logging.s3.amazonaws.com" });
     expect(delivery.Action).toEqual(["s3:PutObject"]);
@@ -58,7 +75,12 @@ describe("notifications and queues", () => {
   test("ObjectCreated events for .txt keys go to the ingest queue, after its policy exists", () => {
     const notification = synth.only("aws_s3_bucket_notification");
     expect(notification.queue).toEqual([
-      { id: "object-created-to-queue", queue_arn: ref("aws_sqs_queue", "ingest_queue", "arn"), events: ["s3:ObjectCreated:*"], filter_suffix: ".txt" },
+      {
+        id: "object-created-to-queue",
+        queue_arn: ref("aws_sqs_queue", "ingest_queue", "arn"),
+        events: ["s3:ObjectCreated:*"],
+        filter_suffix: ".txt",
+      },
     ]);
     expect(notification.depends_on).toEqual([synth.address("aws_sqs_queue_policy", "queue-policy")]);
   });
@@ -78,7 +100,10 @@ describe("notifications and queues", () => {
   });
 
   test("failed messages move to the DLQ after maxReceiveCount (default 5), configurable", () => {
-    expect(JSON.parse(queue.redrive_policy)).toEqual({ deadLetterTargetArn: ref("aws_sqs_queue", "ingest_dlq", "arn"), maxReceiveCount: 5 });
+    expect(JSON.parse(queue.redrive_policy)).toEqual({
+      deadLetterTargetArn: ref("aws_sqs_queue", "ingest_dlq", "arn"),
+      maxReceiveCount: 5,
+    });
     const three = synthesize(nexusStack("dev", { ingest: { maxReceiveCount: 3 } }));
     expect(JSON.parse(three.named("aws_sqs_queue", "ingest_queue").redrive_policy).maxReceiveCount).toBe(3);
   });
@@ -100,9 +125,15 @@ describe("notifications and queues", () => {
       Resource: [ref("aws_sqs_queue", "ingest_queue", "arn")],
       Condition: {
         ArnEquals: { "aws:SourceArn": ref("aws_s3_bucket", "ingest_bucket", "arn") },
-        StringEquals: { "aws:SourceAccount": `\${${Object.keys(synth.json.data.aws_caller_identity).map((k) => `data.aws_caller_identity.${k}`)[0]}.account_id}` },
+        StringEquals: {
+          "aws:SourceAccount": `\${${Object.keys(synth.json.data.aws_caller_identity).map((k) => `data.aws_caller_identity.${k}`)[0]}.account_id}`,
+        },
       },
     });
-    expect(deny).toMatchObject({ Effect: "Deny", Action: ["sqs:*"], Condition: { Bool: { "aws:SecureTransport": "false" } } });
+    expect(deny).toMatchObject({
+      Effect: "Deny",
+      Action: ["sqs:*"],
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    });
   });
 });

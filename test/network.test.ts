@@ -26,7 +26,9 @@ describe("the no-internet invariant bites", () => {
   test("an internet gateway is caught", () => {
     const stack = nexusStack("dev");
     new InternetGateway(stack, "igw", { vpcId: stack.network.vpc.id });
-    expect(internetPathViolations(synthesize(stack).json)).toEqual([expect.stringMatching(/^aws_internet_gateway\.igw: internet-facing/)]);
+    expect(internetPathViolations(synthesize(stack).json)).toEqual([
+      expect.stringMatching(/^aws_internet_gateway\.igw: internet-facing/),
+    ]);
   });
 
   test("a NAT gateway is caught", () => {
@@ -37,19 +39,38 @@ describe("the no-internet invariant bites", () => {
 
   test("a public subnet is caught", () => {
     const stack = nexusStack("dev");
-    new Subnet(stack, "public", { vpcId: stack.network.vpc.id, cidrBlock: "10.40.240.0/20", mapPublicIpOnLaunch: true });
-    expect(internetPathViolations(synthesize(stack).json)).toEqual([expect.stringMatching(/^aws_subnet\.public: map_public_ip_on_launch/)]);
+    new Subnet(stack, "public", {
+      vpcId: stack.network.vpc.id,
+      cidrBlock: "10.40.240.0/20",
+      mapPublicIpOnLaunch: true,
+    });
+    expect(internetPathViolations(synthesize(stack).json)).toEqual([
+      expect.stringMatching(/^aws_subnet\.public: map_public_ip_on_launch/),
+    ]);
   });
 
   test("a default route and an open ingress rule are caught", () => {
     const stack = nexusStack("dev");
-    new Route(stack, "default", { routeTableId: stack.network.routeTableIds[0], destinationCidrBlock: "0.0.0.0/0", gatewayId: "igw-123" });
-    new VpcSecurityGroupIngressRule(stack, "open", { securityGroupId: stack.network.endpointSecurityGroup.id, cidrIpv4: "0.0.0.0/0", ipProtocol: "-1" });
+    new Route(stack, "default", {
+      routeTableId: stack.network.routeTableIds[0],
+      destinationCidrBlock: "0.0.0.0/0",
+      gatewayId: "igw-123",
+    });
+    new VpcSecurityGroupIngressRule(stack, "open", {
+      securityGroupId: stack.network.endpointSecurityGroup.id,
+      cidrIpv4: "0.0.0.0/0",
+      ipProtocol: "-1",
+    });
     const json = synthesize(stack).json;
     expect(internetPathViolations(json)).toContainEqual(expect.stringMatching(/^aws_route\.default:/));
     const open = openCidrViolations(json);
     expect(open).toHaveLength(2);
-    expect(open).toEqual(expect.arrayContaining([expect.stringMatching(/^aws_route\.default:/), expect.stringMatching(/^aws_vpc_security_group_ingress_rule\.open:/)]));
+    expect(open).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^aws_route\.default:/),
+        expect.stringMatching(/^aws_vpc_security_group_ingress_rule\.open:/),
+      ]),
+    );
   });
 });
 
@@ -73,7 +94,9 @@ describe("network layout", () => {
   });
 
   test("three AZs give three subnets and three route tables", () => {
-    const three = synthesize(nexusStack("dev", { network: { availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"] } }));
+    const three = synthesize(
+      nexusStack("dev", { network: { availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"] } }),
+    );
     expect(Object.keys(three.resources("aws_subnet"))).toHaveLength(3);
     expect(Object.keys(three.resources("aws_route_table"))).toHaveLength(3);
   });
@@ -119,19 +142,37 @@ describe("VPC endpoints", () => {
     ]);
   });
 
-  test.each(INTERFACE_ENDPOINT_SERVICES)("an interface endpoint for %s with private DNS in every subnet, behind the endpoint group", (service) => {
-    const endpoint = endpoints.find((e) => e.service_name === `com.amazonaws.us-east-1.${service}`)!;
-    expect(endpoint).toMatchObject({ vpc_endpoint_type: "Interface", private_dns_enabled: true, security_group_ids: [endpointSg] });
-    expect(endpoint.subnet_ids).toHaveLength(2);
-  });
+  test.each(INTERFACE_ENDPOINT_SERVICES)(
+    "an interface endpoint for %s with private DNS in every subnet, behind the endpoint group",
+    (service) => {
+      const endpoint = endpoints.find((e) => e.service_name === `com.amazonaws.us-east-1.${service}`)!;
+      expect(endpoint).toMatchObject({
+        vpc_endpoint_type: "Interface",
+        private_dns_enabled: true,
+        security_group_ids: [endpointSg],
+      });
+      expect(endpoint.subnet_ids).toHaveLength(2);
+    },
+  );
 
   test("the endpoint group admits HTTPS from the worker's group and nothing else", () => {
-    const ingress = Object.values(synth.resources("aws_vpc_security_group_ingress_rule")).filter((r) => r.security_group_id === endpointSg);
-    expect(ingress).toEqual([expect.objectContaining({ referenced_security_group_id: workerSg, from_port: 443, to_port: 443, ip_protocol: "tcp" })]);
+    const ingress = Object.values(synth.resources("aws_vpc_security_group_ingress_rule")).filter(
+      (r) => r.security_group_id === endpointSg,
+    );
+    expect(ingress).toEqual([
+      expect.objectContaining({
+        referenced_security_group_id: workerSg,
+        from_port: 443,
+        to_port: 443,
+        ip_protocol: "tcp",
+      }),
+    ]);
   });
 
   test("the worker's only egress is HTTPS to the endpoints and S3, and 5432 to the database", () => {
-    const egress = Object.values(synth.resources("aws_vpc_security_group_egress_rule")).filter((r) => r.security_group_id === workerSg);
+    const egress = Object.values(synth.resources("aws_vpc_security_group_egress_rule")).filter(
+      (r) => r.security_group_id === workerSg,
+    );
     const dbSg = `\${${synth.address("aws_security_group", "database_sg")}.id}`;
     expect(egress.map((r) => [r.referenced_security_group_id ?? r.prefix_list_id, r.from_port])).toEqual(
       expect.arrayContaining([

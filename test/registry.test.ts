@@ -8,7 +8,9 @@ describe("the worker registry", () => {
       name: "nexus-dev-worker",
       image_tag_mutability: "IMMUTABLE",
       image_scanning_configuration: { scan_on_push: true },
-      encryption_configuration: [{ encryption_type: "KMS", kms_key: `\${${synth.address("aws_kms_key", "data-key")}.arn}` }],
+      encryption_configuration: [
+        { encryption_type: "KMS", kms_key: `\${${synth.address("aws_kms_key", "data-key")}.arn}` },
+      ],
     });
   });
 

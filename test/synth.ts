@@ -24,7 +24,8 @@ export class Synthesized {
   /** The resource of `type` whose logical id contains `fragment`. */
   named(type: string, fragment: string): Block {
     const matches = Object.entries(this.resources(type)).filter(([id]) => id.includes(fragment));
-    if (matches.length !== 1) throw new Error(`expected one ${type} with id containing ${fragment}, found ${matches.length}`);
+    if (matches.length !== 1)
+      throw new Error(`expected one ${type} with id containing ${fragment}, found ${matches.length}`);
     return matches[0][1];
   }
 
@@ -49,7 +50,10 @@ export const TEST_IMAGE_BUILD = { sourceHash: "0123456789abcdef", contextDir: "$
 
 export function nexusStack(environment = "dev", overrides: NexusOverrides = {}): NexusStack {
   const app = Testing.app();
-  return new NexusStack(app, `nexus-${environment}`, { config: resolveConfig(environment, overrides), imageBuild: TEST_IMAGE_BUILD });
+  return new NexusStack(app, `nexus-${environment}`, {
+    config: resolveConfig(environment, overrides),
+    imageBuild: TEST_IMAGE_BUILD,
+  });
 }
 
 const cache = new Map<string, Synthesized>();

@@ -14,7 +14,12 @@ const statementsOf = (roleFragment: string) => {
 
 describe("the worker task", () => {
   test("is a Fargate task of 0.25 vCPU and 512 MB", () => {
-    expect(task).toMatchObject({ requires_compatibilities: ["FARGATE"], network_mode: "awsvpc", cpu: "256", memory: "512" });
+    expect(task).toMatchObject({
+      requires_compatibilities: ["FARGATE"],
+      network_mode: "awsvpc",
+      cpu: "256",
+      memory: "512",
+    });
   });
 
   test("runs as a non-root user on a read-only root filesystem, writing only to /tmp", () => {
@@ -23,12 +28,20 @@ describe("the worker task", () => {
   });
 
   test("logs to the KMS-encrypted /ecs/nexus-dev group", () => {
-    expect(container.logConfiguration.options["awslogs-group"]).toBe(ref("aws_cloudwatch_log_group", "worker_logs", "name"));
-    expect(synth.named("aws_cloudwatch_log_group", "worker_logs")).toMatchObject({ name: "/ecs/nexus-dev", retention_in_days: 365, kms_key_id: KEY });
+    expect(container.logConfiguration.options["awslogs-group"]).toBe(
+      ref("aws_cloudwatch_log_group", "worker_logs", "name"),
+    );
+    expect(synth.named("aws_cloudwatch_log_group", "worker_logs")).toMatchObject({
+      name: "/ecs/nexus-dev",
+      retention_in_days: 365,
+      kms_key_id: KEY,
+    });
   });
 
   test("gets the database location as environment and the credentials from the RDS secret", () => {
-    const env = Object.fromEntries(container.environment.map((e: { name: string; value: string }) => [e.name, e.value]));
+    const env = Object.fromEntries(
+      container.environment.map((e: { name: string; value: string }) => [e.name, e.value]),
+    );
     expect(env).toMatchObject({
       QUEUE_URL: ref("aws_sqs_queue", "ingest_queue", "url"),
       DB_HOST: ref("aws_db_instance", "database_instance", "address"),
@@ -49,7 +62,9 @@ describe("the worker task", () => {
   });
 
   test("runs the image pushed to ECR, pinned by digest", () => {
-    expect(container.image).toBe(`${ref("aws_ecr_repository", "repository", "repository_url")}@${ref("docker_registry_image", "worker-image-push", "sha256_digest")}`);
+    expect(container.image).toBe(
+      `${ref("aws_ecr_repository", "repository", "repository_url")}@${ref("docker_registry_image", "worker-image-push", "sha256_digest")}`,
+    );
   });
 });
 
@@ -57,7 +72,10 @@ describe("least privilege", () => {
   test("the task role can read ingest objects, consume the queue, read the DB secret and decrypt: nothing else", () => {
     expect(statementsOf("task-role").map((s) => [s.Action, s.Resource])).toEqual([
       [["s3:GetObject", "s3:GetObjectVersion"], [`${ref("aws_s3_bucket", "ingest_bucket", "arn")}/*`]],
-      [["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], [ref("aws_sqs_queue", "ingest_queue", "arn")]],
+      [
+        ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
+        [ref("aws_sqs_queue", "ingest_queue", "arn")],
+      ],
       [["secretsmanager:GetSecretValue"], [SECRET]],
       [["kms:Decrypt"], [KEY]],
     ]);
@@ -65,7 +83,10 @@ describe("least privilege", () => {
 
   test("the execution role can pull this repository's image, write this log group and read the secret", () => {
     expect(statementsOf("execution-role").map((s) => [s.Action, s.Resource])).toEqual([
-      [["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], [ref("aws_ecr_repository", "repository", "arn")]],
+      [
+        ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+        [ref("aws_ecr_repository", "repository", "arn")],
+      ],
       [["ecr:GetAuthorizationToken"], ["*"]],
       [["logs:CreateLogStream", "logs:PutLogEvents"], [`${ref("aws_cloudwatch_log_group", "worker_logs", "arn")}:*`]],
       [["secretsmanager:GetSecretValue"], [SECRET]],
@@ -120,11 +141,18 @@ describe("the worker service", () => {
   });
 
   test("scales between min and max on queue backlog per task", () => {
-    expect(synth.only("aws_appautoscaling_target")).toMatchObject({ min_capacity: 1, max_capacity: 2, scalable_dimension: "ecs:service:DesiredCount" });
+    expect(synth.only("aws_appautoscaling_target")).toMatchObject({
+      min_capacity: 1,
+      max_capacity: 2,
+      scalable_dimension: "ecs:service:DesiredCount",
+    });
     const policy = synth.only("aws_appautoscaling_policy").target_tracking_scaling_policy_configuration;
     expect(policy.target_value).toBe(100);
     const metrics = policy.customized_metric_specification.metrics;
-    expect(metrics[0].metric_stat.metric).toMatchObject({ namespace: "AWS/SQS", metric_name: "ApproximateNumberOfMessagesVisible" });
+    expect(metrics[0].metric_stat.metric).toMatchObject({
+      namespace: "AWS/SQS",
+      metric_name: "ApproximateNumberOfMessagesVisible",
+    });
     expect(metrics[2]).toMatchObject({ expression: "IF(tasks > 0, visible / tasks, visible)", return_data: true });
   });
 });

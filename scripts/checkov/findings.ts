@@ -70,10 +70,19 @@ const stackJson = new Map<string, Record<string, Record<string, Record<string, a
 function toFinding(repoRoot: string, record: CheckovRecord, passed: boolean): Finding {
   const absolute = isAbsolute(record.file_abs_path) ? record.file_abs_path : join(repoRoot, record.file_abs_path);
   const file = relative(repoRoot, absolute);
-  const base = { checkId: record.check_id, checkName: record.check_name, passed, file, lines: record.file_line_range, guideline: record.guideline ?? undefined };
+  const base = {
+    checkId: record.check_id,
+    checkName: record.check_name,
+    passed,
+    file,
+    lines: record.file_line_range,
+    guideline: record.guideline ?? undefined,
+  };
   if (!file.endsWith(".json")) {
     // `Dockerfile.ADD`, whether Checkov was given the file by a relative or an absolute path.
-    const resource = record.resource.startsWith(absolute) ? file + record.resource.slice(absolute.length) : record.resource;
+    const resource = record.resource.startsWith(absolute)
+      ? file + record.resource.slice(absolute.length)
+      : record.resource;
     return { ...base, resource, address: resource };
   }
   const { address, path } = resolveResource(absolute, record.resource);

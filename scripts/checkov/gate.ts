@@ -19,7 +19,9 @@ export const SUPPRESSIONS_FILE = join(ROOT, "checkov-suppressions.yaml");
 /** Every synthesized stack under `stacksDir` and the Dockerfile, repository-relative. */
 function scanTargets(stacksDir: string): string[] {
   if (!existsSync(stacksDir)) throw new Error(`no synthesized stacks in ${stacksDir}: run \`npm run synth\` first`);
-  const stacks = readdirSync(stacksDir).map((name) => relative(ROOT, join(stacksDir, name, "cdk.tf.json"))).filter((f) => existsSync(join(ROOT, f)));
+  const stacks = readdirSync(stacksDir)
+    .map((name) => relative(ROOT, join(stacksDir, name, "cdk.tf.json")))
+    .filter((f) => existsSync(join(ROOT, f)));
   if (stacks.length === 0) throw new Error(`no cdk.tf.json under ${stacksDir}`);
   return [...stacks.sort(), "Dockerfile"];
 }
@@ -33,10 +35,21 @@ function summarize(verdict: Verdict): string[] {
     const checks = new Set([...passed, ...suppressed, ...failed].map((f) => f.checkId)).size;
     return `${label}: ${checks} checks applied, ${passed.length + suppressed.length + failed.length} evaluations: passed ${passed.length}, suppressed ${suppressed.length}, failed ${failed.length}`;
   };
-  const lines = [line("built-in", (f) => !custom(f)), line("Nexus policies", custom), `stale suppressions: ${verdict.stale.length}`];
-  for (const { finding, reason } of verdict.suppressed) lines.push(`  suppressed ${finding.checkId} ${finding.resource}: ${reason}`);
-  for (const f of verdict.failed) lines.push(`  FAILED ${f.checkId} "${f.checkName}" on ${f.resource} (${f.address}) at ${f.file}:${f.lines.join("-")}`);
-  for (const s of verdict.stale) lines.push(`  STALE suppression ${s.check} ${s.resource}: no such finding any more; remove it from checkov-suppressions.yaml`);
+  const lines = [
+    line("built-in", (f) => !custom(f)),
+    line("Nexus policies", custom),
+    `stale suppressions: ${verdict.stale.length}`,
+  ];
+  for (const { finding, reason } of verdict.suppressed)
+    lines.push(`  suppressed ${finding.checkId} ${finding.resource}: ${reason}`);
+  for (const f of verdict.failed)
+    lines.push(
+      `  FAILED ${f.checkId} "${f.checkName}" on ${f.resource} (${f.address}) at ${f.file}:${f.lines.join("-")}`,
+    );
+  for (const s of verdict.stale)
+    lines.push(
+      `  STALE suppression ${s.check} ${s.resource}: no such finding any more; remove it from checkov-suppressions.yaml`,
+    );
   return lines;
 }
 
@@ -46,7 +59,8 @@ function main(): number {
     console.log(suppressionsTable(suppressions));
     return 0;
   }
-  const option = (name: string, fallback: string) => (process.argv.includes(name) ? resolve(process.argv[process.argv.indexOf(name) + 1]) : fallback);
+  const option = (name: string, fallback: string) =>
+    process.argv.includes(name) ? resolve(process.argv[process.argv.indexOf(name) + 1]) : fallback;
   const targets = scanTargets(option("--stacks", join(ROOT, "cdktf.out", "stacks")));
   const reports = option("--reports", join(ROOT, "reports"));
   const { findings, checkovVersion } = runCheckov(ROOT, targets);

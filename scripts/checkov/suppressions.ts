@@ -30,10 +30,20 @@ export function loadSuppressions(file: string): Suppression[] {
   return entries.map((entry, i) => {
     const where = `${file}: entry ${i + 1}`;
     const { check, resource, reason, ...rest } = (entry ?? {}) as Record<string, unknown>;
-    if (Object.keys(rest).length > 0) throw new SuppressionFileError(`${where}: unknown keys ${Object.keys(rest).join(", ")}`);
-    if (typeof check !== "string" || !/^CKV2?_[A-Z0-9]+_\d+$/.test(check)) throw new SuppressionFileError(`${where}: check must be a Checkov id like CKV_AWS_157, got ${JSON.stringify(check)}`);
-    if (typeof resource !== "string" || resource.includes("*")) throw new SuppressionFileError(`${where}: resource must name one resource (no wildcards), got ${JSON.stringify(resource)}`);
-    if (typeof reason !== "string" || reason.trim().length < 20) throw new SuppressionFileError(`${where}: reason must say why (at least 20 characters), got ${JSON.stringify(reason)}`);
+    if (Object.keys(rest).length > 0)
+      throw new SuppressionFileError(`${where}: unknown keys ${Object.keys(rest).join(", ")}`);
+    if (typeof check !== "string" || !/^CKV2?_[A-Z0-9]+_\d+$/.test(check))
+      throw new SuppressionFileError(
+        `${where}: check must be a Checkov id like CKV_AWS_157, got ${JSON.stringify(check)}`,
+      );
+    if (typeof resource !== "string" || resource.includes("*"))
+      throw new SuppressionFileError(
+        `${where}: resource must name one resource (no wildcards), got ${JSON.stringify(resource)}`,
+      );
+    if (typeof reason !== "string" || reason.trim().length < 20)
+      throw new SuppressionFileError(
+        `${where}: reason must say why (at least 20 characters), got ${JSON.stringify(reason)}`,
+      );
     const key = `${check} ${resource}`;
     if (seen.has(key)) throw new SuppressionFileError(`${where}: ${key} is listed twice`);
     seen.add(key);

@@ -11,6 +11,7 @@ export const cell = (text: string) => text.replace(/\|/g, "\\|");
 
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(3, width(h), ...rows.map((r) => width(r[i]))));
-  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c + " ".repeat(widths[i] - width(c))).join(" | ")} |`;
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => c + " ".repeat(widths[i] - width(c))).join(" | ")} |`;
   return [line(header), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...rows.map(line)].join("\n");
 }

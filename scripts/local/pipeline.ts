@@ -3,7 +3,12 @@
  * a versioned bucket whose ObjectCreated notifications for `.txt` go to a queue with a DLQ
  * behind it (redrive after maxReceiveCount), long polling, and the database secret.
  */
-import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutBucketVersioningCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutBucketVersioningCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { Postgres } from "./services";
@@ -32,7 +37,11 @@ export interface Pipeline {
 
 export function awsClients(endpoint: string) {
   const config = { endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
-  return { s3: new S3Client({ ...config, forcePathStyle: true }), sqs: new SQSClient(config), secrets: new SecretsManagerClient(config) };
+  return {
+    s3: new S3Client({ ...config, forcePathStyle: true }),
+    sqs: new SQSClient(config),
+    secrets: new SecretsManagerClient(config),
+  };
 }
 
 export async function provisionPipeline(endpoint: string, opts: PipelineOptions = {}): Promise<Pipeline> {
@@ -43,7 +52,8 @@ export async function provisionPipeline(endpoint: string, opts: PipelineOptions 
   await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));
 
   const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${options.name}-ingest-dlq` }))).QueueUrl!;
-  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn;
+  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] })))
+    .Attributes!.QueueArn;
   const queueUrl = (
     await sqs.send(
       new CreateQueueCommand({
@@ -56,13 +66,19 @@ export async function provisionPipeline(endpoint: string, opts: PipelineOptions 
       }),
     )
   ).QueueUrl!;
-  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn;
+  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] })))
+    .Attributes!.QueueArn;
   await s3.send(
     new PutBucketNotificationConfigurationCommand({
       Bucket: bucket,
       NotificationConfiguration: {
         QueueConfigurations: [
-          { Id: "object-created-to-queue", QueueArn: queueArn, Events: ["s3:ObjectCreated:*"], Filter: { Key: { FilterRules: [{ Name: "suffix", Value: options.suffix }] } } },
+          {
+            Id: "object-created-to-queue",
+            QueueArn: queueArn,
+            Events: ["s3:ObjectCreated:*"],
+            Filter: { Key: { FilterRules: [{ Name: "suffix", Value: options.suffix }] } },
+          },
         ],
       },
     }),
@@ -73,13 +89,20 @@ export async function provisionPipeline(endpoint: string, opts: PipelineOptions 
 /** Stores the database credentials as the RDS-managed secret does (JSON username/password). */
 export async function createDbSecret(pipeline: Pipeline, user: string, password: string): Promise<string> {
   const result = await pipeline.secrets.send(
-    new CreateSecretCommand({ Name: `${pipeline.options.name}/db-${Date.now()}`, SecretString: JSON.stringify({ username: user, password }) }),
+    new CreateSecretCommand({
+      Name: `${pipeline.options.name}/db-${Date.now()}`,
+      SecretString: JSON.stringify({ username: user, password }),
+    }),
   );
   return result.ARN!;
 }
 
 /** The environment the stacks inject into the worker task, pointed at the local services. */
-export function workerEnv(pipeline: Pipeline, pg: Postgres, extra: Record<string, string> = {}): Record<string, string> {
+export function workerEnv(
+  pipeline: Pipeline,
+  pg: Postgres,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     QUEUE_URL: pipeline.queueUrl,
     AWS_REGION: LOCAL_REGION,

@@ -24,16 +24,23 @@ async function main(): Promise<void> {
   const [moto, pg] = await Promise.all([startMoto(), startPostgres()]);
   const pipeline = await provisionPipeline(moto.endpoint);
   const env = workerEnv(pipeline, pg, { WAIT_TIME_SECONDS: demo ? "1" : "20", HEALTH_FILE: "/tmp/nexus-local.health" });
-  const worker: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, "worker", "dist", "index.js")], { env: { ...process.env, ...env }, stdio: ["ignore", demo ? "ignore" : "inherit", "inherit"] });
+  const worker: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, "worker", "dist", "index.js")], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", demo ? "ignore" : "inherit", "inherit"],
+  });
   const shutdown = async () => {
     worker.kill("SIGTERM");
     await new Promise((r) => worker.once("exit", r));
     await Promise.all([moto.stop(), pg.destroy()]);
   };
-  console.log(`local pipeline: bucket ${pipeline.bucket}, queue ${pipeline.queueUrl}, PostgreSQL 17.6 on 127.0.0.1:${pg.port}`);
+  console.log(
+    `local pipeline: bucket ${pipeline.bucket}, queue ${pipeline.queueUrl}, PostgreSQL 17.6 on 127.0.0.1:${pg.port}`,
+  );
 
   if (!demo) {
-    console.log(`upload with: AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${moto.endpoint} s3 cp file.txt s3://${pipeline.bucket}/`);
+    console.log(
+      `upload with: AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${moto.endpoint} s3 cp file.txt s3://${pipeline.bucket}/`,
+    );
     process.once("SIGINT", () => void shutdown().then(() => process.exit(0)));
     return;
   }

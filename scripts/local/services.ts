@@ -80,9 +80,13 @@ export async function startPostgres(): Promise<Postgres> {
   const user = "postgres";
   const password = "local-only-password";
   const database = "nexus";
-  const child = spawn(process.execPath, [join(__dirname, "postgres-server.mjs"), join(dir, "data"), String(port), user, password, database], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(__dirname, "postgres-server.mjs"), join(dir, "data"), String(port), user, password, database],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
   const lines = createInterface({ input: child.stdout! });
   const next = (expected: string) =>
     new Promise<void>((resolve, reject) => {

@@ -67,7 +67,12 @@ export class NexusStack extends TerraformStack {
       dataKey,
       config: config.database,
     });
-    this.registry = new Registry(this, "registry", { name, dataKey, ...config.registry, image: imageSource(config, props) });
+    this.registry = new Registry(this, "registry", {
+      name,
+      dataKey,
+      ...config.registry,
+      image: imageSource(config, props),
+    });
     this.worker = new WorkerService(this, "worker", {
       aws,
       name,
@@ -100,5 +105,7 @@ export class NexusStack extends TerraformStack {
 }
 
 function imageSource(config: NexusConfig, props: NexusStackProps): RegistryProps["image"] {
-  return config.worker.imageUri ? { kind: "prebuilt", uri: config.worker.imageUri } : { kind: "build", ...props.imageBuild };
+  return config.worker.imageUri
+    ? { kind: "prebuilt", uri: config.worker.imageUri }
+    : { kind: "build", ...props.imageBuild };
 }

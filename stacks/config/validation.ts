@@ -69,7 +69,11 @@ function validateNetwork(config: NexusConfig): void {
   }
   for (const az of availabilityZones) {
     if (!new RegExp(`^${config.region}[a-z]$`).test(az)) {
-      throw new ConfigError("network.availabilityZones", az, `a zone of region ${config.region} (e.g. ${config.region}a)`);
+      throw new ConfigError(
+        "network.availabilityZones",
+        az,
+        `a zone of region ${config.region} (e.g. ${config.region}a)`,
+      );
     }
   }
   requireRetention("network.flowLogRetentionDays", config.network.flowLogRetentionDays);
@@ -82,7 +86,11 @@ function validateWorker(config: NexusConfig): void {
     throw new ConfigError("worker.cpu", w.cpu, `a Fargate CPU value (${Object.keys(FARGATE_MEMORY).join(", ")})`);
   }
   if (!memories.includes(w.memoryMiB)) {
-    throw new ConfigError("worker.memoryMiB", w.memoryMiB, `a memory Fargate accepts with cpu ${w.cpu} (${memories.join(", ")})`);
+    throw new ConfigError(
+      "worker.memoryMiB",
+      w.memoryMiB,
+      `a memory Fargate accepts with cpu ${w.cpu} (${memories.join(", ")})`,
+    );
   }
   requireInt("worker.minCount", w.minCount, 1, 100);
   requireInt("worker.maxCount", w.maxCount, w.minCount, 100);
@@ -105,10 +113,18 @@ function validateDatabase(config: NexusConfig): void {
   requireInt("database.maxAllocatedStorageGb", d.maxAllocatedStorageGb, d.allocatedStorageGb, 65536);
   requireRetention("database.logRetentionDays", d.logRetentionDays);
   if (!MONITORING_INTERVALS.includes(d.monitoringIntervalSeconds)) {
-    throw new ConfigError("database.monitoringIntervalSeconds", d.monitoringIntervalSeconds, `one of ${MONITORING_INTERVALS.join(", ")}`);
+    throw new ConfigError(
+      "database.monitoringIntervalSeconds",
+      d.monitoringIntervalSeconds,
+      `one of ${MONITORING_INTERVALS.join(", ")}`,
+    );
   }
   if (!/^[a-z][a-z0-9_]{0,62}$/.test(d.databaseName)) {
-    throw new ConfigError("database.databaseName", d.databaseName, "a PostgreSQL identifier: lowercase letter, then up to 62 of [a-z0-9_]");
+    throw new ConfigError(
+      "database.databaseName",
+      d.databaseName,
+      "a PostgreSQL identifier: lowercase letter, then up to 62 of [a-z0-9_]",
+    );
   }
 }
 
@@ -118,7 +134,11 @@ export function validateConfig(config: NexusConfig): NexusConfig {
   }
   validateNetwork(config);
   if (!/^\.[A-Za-z0-9]+$/.test(config.ingest.objectSuffix) && config.ingest.objectSuffix !== "") {
-    throw new ConfigError("ingest.objectSuffix", config.ingest.objectSuffix, "a file extension such as .txt, or \"\" for every object");
+    throw new ConfigError(
+      "ingest.objectSuffix",
+      config.ingest.objectSuffix,
+      'a file extension such as .txt, or "" for every object',
+    );
   }
   requireInt("ingest.maxReceiveCount", config.ingest.maxReceiveCount, 1, 1000);
   requireInt("ingest.noncurrentVersionDays", config.ingest.noncurrentVersionDays, 1, 3650);

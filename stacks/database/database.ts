@@ -44,7 +44,13 @@ export class Database extends Construct {
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
     const { name, config } = props;
-    this.securityGroup = emptySecurityGroup(this, "sg", `${name}-db`, props.vpcId, "PostgreSQL: port 5432 from the worker only");
+    this.securityGroup = emptySecurityGroup(
+      this,
+      "sg",
+      `${name}-db`,
+      props.vpcId,
+      "PostgreSQL: port 5432 from the worker only",
+    );
     const subnetGroup = new DbSubnetGroup(this, "subnets", {
       name: `${name}-isolated`,
       description: "Isolated subnets only",
@@ -115,12 +121,22 @@ export class Database extends Construct {
 
   /** Opens 5432 from `client` to the database: the only ingress it has. */
   admitFrom(id: string, client: SecurityGroup): void {
-    allowTcp(this, id, { from: client, to: this.securityGroup, port: POSTGRES_PORT, description: "PostgreSQL from the worker" });
+    allowTcp(this, id, {
+      from: client,
+      to: this.securityGroup,
+      port: POSTGRES_PORT,
+      description: "PostgreSQL from the worker",
+    });
   }
 
   /** secretsmanager:GetSecretValue on the master secret, for injection and re-reads after rotation. */
   grantReadSecret(): PolicyStatement {
-    return { Sid: "ReadDatabaseSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [this.secretArn] };
+    return {
+      Sid: "ReadDatabaseSecret",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: [this.secretArn],
+    };
   }
 
   private monitoring(props: DatabaseProps): { monitoringInterval: number; monitoringRoleArn?: string } {

@@ -51,12 +51,12 @@ export class DataKey extends Construct {
 function keyPolicy(aws: AwsContext, name: string, services: readonly KeyService[]): PolicyStatement[] {
   const account = aws.accountId;
   const admin: PolicyStatement = {
-      Sid: "AccountAdministersKey",
-      Effect: "Allow",
-      Principal: { AWS: `arn:${aws.partition}:iam::${account}:root` },
-      Action: ["kms:*"],
-      // In a key policy "*" means "this key"; AWS requires it there. IAM policies still decide who.
-      Resource: ["*"],
+    Sid: "AccountAdministersKey",
+    Effect: "Allow",
+    Principal: { AWS: `arn:${aws.partition}:iam::${account}:root` },
+    Action: ["kms:*"],
+    // In a key policy "*" means "this key"; AWS requires it there. IAM policies still decide who.
+    Resource: ["*"],
   };
   const grants: Record<KeyService, PolicyStatement> = {
     logs: {

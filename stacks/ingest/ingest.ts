@@ -73,7 +73,10 @@ export class Ingest extends Construct {
       receiveWaitTimeSeconds: LONG_POLL_SECONDS,
       visibilityTimeoutSeconds: props.visibilityTimeoutSeconds,
       messageRetentionSeconds: QUEUE_RETENTION_SECONDS,
-      redrivePolicy: JSON.stringify({ deadLetterTargetArn: this.deadLetterQueue.arn, maxReceiveCount: props.maxReceiveCount }),
+      redrivePolicy: JSON.stringify({
+        deadLetterTargetArn: this.deadLetterQueue.arn,
+        maxReceiveCount: props.maxReceiveCount,
+      }),
     });
     // Only the ingest queue may redrive into the DLQ.
     new SqsQueueRedriveAllowPolicy(this, "dlq-redrive-allow", {

@@ -70,7 +70,13 @@ export class Network extends Construct {
 
     const s3 = this.s3GatewayEndpoint(props);
     this.s3PrefixListId = s3.prefixListId;
-    this.endpointSecurityGroup = emptySecurityGroup(this, "endpoint-sg", `${name}-endpoints`, this.vpc.id, "Interface endpoints: HTTPS from the workload only");
+    this.endpointSecurityGroup = emptySecurityGroup(
+      this,
+      "endpoint-sg",
+      `${name}-endpoints`,
+      this.vpc.id,
+      "Interface endpoints: HTTPS from the workload only",
+    );
     for (const service of INTERFACE_ENDPOINT_SERVICES) this.interfaceEndpoint(props, service);
   }
 

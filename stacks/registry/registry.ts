@@ -18,7 +18,9 @@ export interface RegistryProps {
    * How the worker image gets there. `build`: Terraform builds `Dockerfile` (with the Docker
    * provider) and pushes it, tagged by `sourceHash`. `prebuilt`: use `uri` as it is.
    */
-  readonly image: { readonly kind: "build"; readonly sourceHash: string; readonly contextDir: string } | { readonly kind: "prebuilt"; readonly uri: string };
+  readonly image:
+    | { readonly kind: "build"; readonly sourceHash: string; readonly contextDir: string }
+    | { readonly kind: "prebuilt"; readonly uri: string };
 }
 
 /** ECR repository for the worker (immutable tags, scan on push, KMS) and the image the service runs. */
@@ -49,7 +51,10 @@ export class Registry extends Construct {
         ],
       }),
     });
-    this.imageUri = props.image.kind === "prebuilt" ? props.image.uri : this.buildAndPush(props.image.sourceHash, props.image.contextDir);
+    this.imageUri =
+      props.image.kind === "prebuilt"
+        ? props.image.uri
+        : this.buildAndPush(props.image.sourceHash, props.image.contextDir);
   }
 
   /** ECR pull on this repository, for the task execution role. */

@@ -28,7 +28,11 @@ export function sourceHash(root: string, entries: readonly string[]): string {
   }
   const hash = createHash("sha256");
   for (const file of files.sort()) {
-    hash.update(file.split("\\").join("/")).update("\0").update(readFileSync(join(root, file))).update("\0");
+    hash
+      .update(file.split("\\").join("/"))
+      .update("\0")
+      .update(readFileSync(join(root, file)))
+      .update("\0");
   }
   return hash.digest("hex").slice(0, 16);
 }

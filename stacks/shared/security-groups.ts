@@ -7,7 +7,13 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
  * A security group with no rules. Rules are added as standalone resources by `allowTcp`, so
  * groups can reference each other without a dependency cycle and every rule has a description.
  */
-export function emptySecurityGroup(scope: Construct, id: string, name: string, vpcId: string, description: string): SecurityGroup {
+export function emptySecurityGroup(
+  scope: Construct,
+  id: string,
+  name: string,
+  vpcId: string,
+  description: string,
+): SecurityGroup {
   return new SecurityGroup(scope, id, {
     name,
     description,

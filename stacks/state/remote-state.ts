@@ -31,7 +31,11 @@ export function remoteStateSettings(env: NodeJS.ProcessEnv, context: unknown): R
 }
 
 /** Points `stack` at its own state object in the remote backend, or at local state. */
-export function useStateBackend(stack: TerraformStack, stackName: string, remote: RemoteStateSettings | undefined): void {
+export function useStateBackend(
+  stack: TerraformStack,
+  stackName: string,
+  remote: RemoteStateSettings | undefined,
+): void {
   if (!remote) {
     new LocalBackend(stack, { path: `terraform.${stackName}.tfstate` });
     return;

@@ -31,7 +31,11 @@ export class StateBackend extends Construct {
       bucketName: `${name}-tfstate-logs-${aws.accountId}-${aws.region}`,
       noncurrentVersionDays: 30,
       expireAfterDays: 365,
-      extraPolicyStatements: allowAccessLogDelivery(`arn:${aws.partition}:s3:::${bucketName}`, aws.accountId, "tfstate/"),
+      extraPolicyStatements: allowAccessLogDelivery(
+        `arn:${aws.partition}:s3:::${bucketName}`,
+        aws.accountId,
+        "tfstate/",
+      ),
     });
     this.bucket = new PrivateBucket(this, "state", {
       bucketName,

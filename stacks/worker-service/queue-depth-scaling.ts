@@ -68,7 +68,12 @@ export class QueueDepthScaling extends Construct {
               },
             },
             // Guard the division: with no task running, the backlog itself is the signal.
-            { id: "backlog_per_task", label: "Backlog per task", expression: "IF(tasks > 0, visible / tasks, visible)", returnData: true },
+            {
+              id: "backlog_per_task",
+              label: "Backlog per task",
+              expression: "IF(tasks > 0, visible / tasks, visible)",
+              returnData: true,
+            },
           ],
         },
       },

@@ -48,7 +48,13 @@ export class WorkerService extends Construct {
   constructor(scope: Construct, id: string, props: WorkerServiceProps) {
     super(scope, id);
     const { name, config, network } = props;
-    this.securityGroup = emptySecurityGroup(this, "sg", `${name}-worker`, network.vpc.id, "Worker tasks: no ingress; egress to endpoints, S3 and PostgreSQL only");
+    this.securityGroup = emptySecurityGroup(
+      this,
+      "sg",
+      `${name}-worker`,
+      network.vpc.id,
+      "Worker tasks: no ingress; egress to endpoints, S3 and PostgreSQL only",
+    );
     network.admitToAwsServices(this.securityGroup);
     props.database.admitFrom("worker-to-db", this.securityGroup);
 
@@ -77,7 +83,12 @@ export class WorkerService extends Construct {
         // AWS requires "*": GetAuthorizationToken is account-wide and has no resource ARN.
         Resource: ["*"],
       },
-      { Sid: "WriteWorkerLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${this.logGroup.arn}:*`] },
+      {
+        Sid: "WriteWorkerLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [`${this.logGroup.arn}:*`],
+      },
       props.database.grantReadSecret(),
       props.dataKey.grantDecrypt(),
     ]);
@@ -91,7 +102,11 @@ export class WorkerService extends Construct {
       // LATEST takes Fargate platform security patches without a change here (CKV_AWS_332).
       platformVersion: "LATEST",
       desiredCount: config.desiredCount,
-      networkConfiguration: { subnets: network.subnetIds, securityGroups: [this.securityGroup.id], assignPublicIp: false },
+      networkConfiguration: {
+        subnets: network.subnetIds,
+        securityGroups: [this.securityGroup.id],
+        assignPublicIp: false,
+      },
       deploymentCircuitBreaker: { enable: true, rollback: true },
       deploymentMinimumHealthyPercent: 100,
       deploymentMaximumPercent: 200,
@@ -111,7 +126,10 @@ export class WorkerService extends Construct {
   }
 
   private role(id: string, roleName: string, accountId: string, statements: PolicyStatement[]): IamRole {
-    const role = new IamRole(this, id, { name: roleName, assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com", accountId) });
+    const role = new IamRole(this, id, {
+      name: roleName,
+      assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com", accountId),
+    });
     new IamRolePolicy(this, `${id}-policy`, { role: role.id, name: roleName, policy: policyJson(statements) });
     return role;
   }
@@ -145,11 +163,21 @@ export class WorkerService extends Construct {
       ],
       // The only writable path: the health heartbeat and Node's temp files.
       mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
-      healthCheck: { command: ["CMD", "node", "dist/healthcheck.js"], interval: 30, timeout: 5, retries: 3, startPeriod: 30 },
+      healthCheck: {
+        command: ["CMD", "node", "dist/healthcheck.js"],
+        interval: 30,
+        timeout: 5,
+        retries: 3,
+        startPeriod: 30,
+      },
       stopTimeout: 30,
       logConfiguration: {
         logDriver: "awslogs",
-        options: { "awslogs-group": this.logGroup.name, "awslogs-region": props.aws.region, "awslogs-stream-prefix": "worker" },
+        options: {
+          "awslogs-group": this.logGroup.name,
+          "awslogs-region": props.aws.region,
+          "awslogs-stream-prefix": "worker",
+        },
       },
     };
     return new EcsTaskDefinition(this, "task", {

@@ -68,9 +68,11 @@ const SSL_MODES: readonly SslMode[] = ["verify-full", "require", "disable"];
 
 export function loadConfig(env: Env): WorkerConfig {
   const ssl = (env.DB_SSL ?? "verify-full") as SslMode;
-  if (!SSL_MODES.includes(ssl)) throw new ConfigError("DB_SSL", `must be one of ${SSL_MODES.join(", ")}, got ${JSON.stringify(env.DB_SSL)}`);
+  if (!SSL_MODES.includes(ssl))
+    throw new ConfigError("DB_SSL", `must be one of ${SSL_MODES.join(", ")}, got ${JSON.stringify(env.DB_SSL)}`);
   const queueUrl = required(env, "QUEUE_URL");
-  if (!/^https?:\/\/\S+$/.test(queueUrl)) throw new ConfigError("QUEUE_URL", `must be an SQS queue URL, got ${JSON.stringify(queueUrl)}`);
+  if (!/^https?:\/\/\S+$/.test(queueUrl))
+    throw new ConfigError("QUEUE_URL", `must be an SQS queue URL, got ${JSON.stringify(queueUrl)}`);
   const visibilityTimeoutSeconds = integer(env, "VISIBILITY_TIMEOUT_SECONDS", 120, 2, 43200);
   return {
     queueUrl,

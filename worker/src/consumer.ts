@@ -60,22 +60,46 @@ export async function planBatch(messages: readonly Message[], reader: ObjectRead
         return;
       }
       if (parsed.kind === "invalid") {
-        log.error("message is not an S3 ObjectCreated notification; left for redrive to the DLQ", { messageId, reason: parsed.reason });
+        log.error("message is not an S3 ObjectCreated notification; left for redrive to the DLQ", {
+          messageId,
+          reason: parsed.reason,
+        });
         plan.poison.push(message);
         return;
       }
       const outcomes = await Promise.all(parsed.objects.map((ref) => reader.read(ref)));
       const failed = outcomes.filter((o): o is Extract<ObjectOutcome, { kind: "failed" }> => o.kind === "failed");
       if (failed.length > 0) {
-        for (const f of failed) log.warn("object read failed; the message will be retried", { messageId, bucket: f.ref.bucket, key: f.ref.key, err: f.error });
+        for (const f of failed)
+          log.warn("object read failed; the message will be retried", {
+            messageId,
+            bucket: f.ref.bucket,
+            key: f.ref.key,
+            err: f.error,
+          });
         plan.retryLater.push(message);
         return;
       }
       for (const o of outcomes) {
-        if (o.kind === "gone") log.warn("object no longer exists; acknowledged", { messageId, bucket: o.ref.bucket, key: o.ref.key, detail: o.detail });
-        if (o.kind === "rejected") log.warn("object rejected", { messageId, bucket: o.ref.bucket, key: o.ref.key, reason: o.reason, detail: o.detail });
+        if (o.kind === "gone")
+          log.warn("object no longer exists; acknowledged", {
+            messageId,
+            bucket: o.ref.bucket,
+            key: o.ref.key,
+            detail: o.detail,
+          });
+        if (o.kind === "rejected")
+          log.warn("object rejected", {
+            messageId,
+            bucket: o.ref.bucket,
+            key: o.ref.key,
+            reason: o.reason,
+            detail: o.detail,
+          });
       }
-      const rows = outcomes.filter((o): o is StoredOutcome["outcome"] => o.kind === "document" || o.kind === "rejected").map((outcome) => ({ messageId: messageId!, outcome }));
+      const rows = outcomes
+        .filter((o): o is StoredOutcome["outcome"] => o.kind === "document" || o.kind === "rejected")
+        .map((outcome) => ({ messageId: messageId!, outcome }));
       if (rows.length === 0) plan.ackOnly.push(message);
       else plan.toCommit.push({ message, rows });
     }),
@@ -133,7 +157,12 @@ export class Consumer {
         queue.calls++;
         this.stats.receives++;
         const result = await queue.sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queue.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: config.waitTimeSeconds, MessageSystemAttributeNames: ["ApproximateReceiveCount"] }),
+          new ReceiveMessageCommand({
+            QueueUrl: queue.queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: config.waitTimeSeconds,
+            MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+          }),
           { abortSignal: this.stopping.signal },
         );
         messages = result.Messages ?? [];
@@ -163,7 +192,13 @@ export class Consumer {
       this.stats.rejected += committed.rejected;
       this.stats.failed += failed;
       const bytes = plan.toCommit.flatMap((c) => c.rows).reduce((sum, r) => sum + (r.outcome.sizeBytes ?? 0), 0);
-      emitBatchMetrics(this.deps.config.environment, { processed: committed.documents, rejected: committed.rejected, failed, bytes, latencyMs: Date.now() - started });
+      emitBatchMetrics(this.deps.config.environment, {
+        processed: committed.documents,
+        rejected: committed.rejected,
+        failed,
+        bytes,
+        latencyMs: Date.now() - started,
+      });
     } finally {
       messages.forEach((m) => this.inFlight.delete(m));
     }
@@ -175,7 +210,9 @@ export class Consumer {
    * them nor counts extra receives toward the DLQ. A data error isolates the bad message by
    * committing message by message. Returns what committed.
    */
-  private async commitWithRetry(items: BatchPlan["toCommit"]): Promise<{ messages: Message[]; documents: number; rejected: number }> {
+  private async commitWithRetry(
+    items: BatchPlan["toCommit"],
+  ): Promise<{ messages: Message[]; documents: number; rejected: number }> {
     if (items.length === 0) return { messages: [], documents: 0, rejected: 0 };
     for (let attempt = 1; ; attempt++) {
       try {
@@ -185,7 +222,12 @@ export class Consumer {
         if (!(err instanceof DatabaseError) || !err.transient) return this.commitOneByOne(items, err);
         if (this.stopping.signal.aborted) {
           log.warn("database unavailable during shutdown; releasing the batch", { messages: items.length });
-          await this.deps.queue.setVisibility(items.map((i) => i.message), 0).catch(() => undefined);
+          await this.deps.queue
+            .setVisibility(
+              items.map((i) => i.message),
+              0,
+            )
+            .catch(() => undefined);
           return { messages: [], documents: 0, rejected: 0 };
         }
         log.warn("database unavailable; retrying the batch", { attempt, messages: items.length, err });
@@ -195,7 +237,10 @@ export class Consumer {
     }
   }
 
-  private async commitOneByOne(items: BatchPlan["toCommit"], cause: unknown): Promise<{ messages: Message[]; documents: number; rejected: number }> {
+  private async commitOneByOne(
+    items: BatchPlan["toCommit"],
+    cause: unknown,
+  ): Promise<{ messages: Message[]; documents: number; rejected: number }> {
     log.warn("batch commit failed on data; committing message by message", { err: cause });
     const result = { messages: [] as Message[], documents: 0, rejected: 0 };
     for (const item of items) {
@@ -206,7 +251,11 @@ export class Consumer {
         result.rejected += counts.rejected;
       } catch (err) {
         const keys = item.rows.map((r) => r.outcome.ref.key);
-        log.error("message cannot be stored; left for redrive to the DLQ", { messageId: item.message.MessageId, keys, err });
+        log.error("message cannot be stored; left for redrive to the DLQ", {
+          messageId: item.message.MessageId,
+          keys,
+          err,
+        });
       }
     }
     return result;

@@ -15,7 +15,10 @@ export interface Credentials {
 }
 
 /** A row to store: a document or a rejection, with the id of the message it came from. */
-export type StoredOutcome = { readonly messageId: string; readonly outcome: Extract<ObjectOutcome, { kind: "document" | "rejected" }> };
+export type StoredOutcome = {
+  readonly messageId: string;
+  readonly outcome: Extract<ObjectOutcome, { kind: "document" | "rejected" }>;
+};
 
 export class DatabaseError extends Error {
   constructor(
@@ -29,7 +32,18 @@ export class DatabaseError extends Error {
 }
 
 // Connection-level failures: the database is down, restarting or unreachable. Retry later.
-const TRANSIENT_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "57P01", "57P02", "57P03", "53300"]);
+const TRANSIENT_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+]);
 const AUTH_CODES = new Set(["28P01", "28000"]);
 
 function codeOf(error: unknown): string | undefined {
@@ -39,7 +53,9 @@ function codeOf(error: unknown): string | undefined {
 export function isTransient(error: unknown): boolean {
   const code = codeOf(error);
   if (code && (TRANSIENT_CODES.has(code) || code.startsWith("08") || AUTH_CODES.has(code))) return true;
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(String((error as Error)?.message));
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    String((error as Error)?.message),
+  );
 }
 
 function sslOptions(db: WorkerConfig["db"]): PoolConfig["ssl"] {
@@ -88,14 +104,21 @@ export class Database {
     const client = await this.pool.connect();
     try {
       await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_ID]);
-      await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
-      const done = new Set((await client.query<{ version: number }>("SELECT version FROM schema_migrations")).rows.map((r) => r.version));
+      await client.query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+      );
+      const done = new Set(
+        (await client.query<{ version: number }>("SELECT version FROM schema_migrations")).rows.map((r) => r.version),
+      );
       let applied = 0;
       for (const migration of MIGRATIONS.filter((m) => !done.has(m.version))) {
         await client.query("BEGIN");
         try {
           await client.query(migration.sql);
-          await client.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name]);
+          await client.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
+            migration.version,
+            migration.name,
+          ]);
           await client.query("COMMIT");
           applied++;
           log.info("migration applied", { version: migration.version, name: migration.name });
@@ -116,10 +139,19 @@ export class Database {
    * round trip. Rows whose object identity is already stored are skipped (ON CONFLICT DO NOTHING).
    */
   async commit(rows: readonly StoredOutcome[]): Promise<{ documents: number; rejected: number }> {
-    const docs = rows.filter((r) => r.outcome.kind === "document") as { messageId: string; outcome: Extract<ObjectOutcome, { kind: "document" }> }[];
-    const rejects = rows.filter((r) => r.outcome.kind === "rejected") as { messageId: string; outcome: Extract<ObjectOutcome, { kind: "rejected" }> }[];
+    const docs = rows.filter((r) => r.outcome.kind === "document") as {
+      messageId: string;
+      outcome: Extract<ObjectOutcome, { kind: "document" }>;
+    }[];
+    const rejects = rows.filter((r) => r.outcome.kind === "rejected") as {
+      messageId: string;
+      outcome: Extract<ObjectOutcome, { kind: "rejected" }>;
+    }[];
     const common = (list: StoredOutcome[]) => {
-      const versions = list.map((r) => ({ id: r.outcome.versionId ?? r.outcome.ref.versionId ?? null, etag: r.outcome.etag ?? r.outcome.ref.etag ?? null }));
+      const versions = list.map((r) => ({
+        id: r.outcome.versionId ?? r.outcome.ref.versionId ?? null,
+        etag: r.outcome.etag ?? r.outcome.ref.etag ?? null,
+      }));
       return [
         list.map((r) => r.outcome.ref.bucket),
         list.map((r) => r.outcome.ref.key),
@@ -171,7 +203,9 @@ export class Database {
   }
 
   private wrap(error: unknown): DatabaseError {
-    return new DatabaseError(`database statement failed: ${(error as Error)?.message}`, isTransient(error), { cause: error });
+    return new DatabaseError(`database statement failed: ${(error as Error)?.message}`, isTransient(error), {
+      cause: error,
+    });
   }
 
   async close(): Promise<void> {

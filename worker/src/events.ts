@@ -29,12 +29,18 @@ function invalid(reason: string): ParsedMessage {
 }
 
 function parseRecord(record: unknown, index: number): ObjectRef | string {
-  const r = record as { eventName?: unknown; eventTime?: unknown; s3?: { bucket?: { name?: unknown }; object?: Record<string, unknown> } };
+  const r = record as {
+    eventName?: unknown;
+    eventTime?: unknown;
+    s3?: { bucket?: { name?: unknown }; object?: Record<string, unknown> };
+  };
   if (typeof r?.eventName !== "string") return `Records[${index}].eventName is missing`;
-  if (!r.eventName.startsWith("ObjectCreated:")) return `Records[${index}] is ${r.eventName}, not an ObjectCreated event`;
+  if (!r.eventName.startsWith("ObjectCreated:"))
+    return `Records[${index}] is ${r.eventName}, not an ObjectCreated event`;
   const bucket = r.s3?.bucket?.name;
   const object = r.s3?.object;
-  if (typeof bucket !== "string" || typeof object?.key !== "string") return `Records[${index}] has no s3.bucket.name or s3.object.key`;
+  if (typeof bucket !== "string" || typeof object?.key !== "string")
+    return `Records[${index}] has no s3.bucket.name or s3.object.key`;
   let key: string;
   try {
     key = decodeKey(object.key);

@@ -37,7 +37,12 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
-  log.info("worker started", { queueUrl: config.queueUrl, concurrency: config.concurrency, dbHost: config.db.host, ssl: config.db.ssl });
+  log.info("worker started", {
+    queueUrl: config.queueUrl,
+    concurrency: config.concurrency,
+    dbHost: config.db.host,
+    ssl: config.db.ssl,
+  });
 
   await consumer.run(); // returns once stop() was called and every loop finished its batch
   await worker.db.close();

@@ -40,10 +40,19 @@ export interface BatchMetrics {
 /** One CloudWatch Embedded Metric Format line per batch: metrics without a PutMetricData call. */
 export function emitBatchMetrics(environment: string, metrics: BatchMetrics): void {
   if (process.env.LOG_LEVEL === "silent") return;
-  const units: Record<keyof BatchMetrics, string> = { processed: "Count", rejected: "Count", failed: "Count", bytes: "Bytes", latencyMs: "Milliseconds" };
+  const units: Record<keyof BatchMetrics, string> = {
+    processed: "Count",
+    rejected: "Count",
+    failed: "Count",
+    bytes: "Bytes",
+    latencyMs: "Milliseconds",
+  };
   const names = (Object.keys(units) as (keyof BatchMetrics)[]).map((key) => ({ Name: key, Unit: units[key] }));
   const line = {
-    _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: "Nexus/Worker", Dimensions: [["Environment"]], Metrics: names }] },
+    _aws: {
+      Timestamp: Date.now(),
+      CloudWatchMetrics: [{ Namespace: "Nexus/Worker", Dimensions: [["Environment"]], Metrics: names }],
+    },
     Environment: environment,
     ...metrics,
   };

@@ -1,5 +1,10 @@
 /** Batched SQS calls: one request per up-to-10 messages, failures per entry logged. */
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, Message, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  Message,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import { log } from "./log";
 
 /** SQS accepts at most 10 entries per batch request. */
@@ -26,12 +31,18 @@ export class QueueClient {
     for (const batch of chunks(messages)) {
       this.calls++;
       const result = await this.sqs.send(
-        new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }),
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
       );
       deleted += result.Successful?.length ?? 0;
       for (const failure of result.Failed ?? []) {
         // Already committed: a redelivery hits the unique index and adds nothing.
-        log.warn("delete failed; the message will be redelivered and skipped as a duplicate", { messageId: batch[Number(failure.Id)].MessageId, code: failure.Code });
+        log.warn("delete failed; the message will be redelivered and skipped as a duplicate", {
+          messageId: batch[Number(failure.Id)].MessageId,
+          code: failure.Code,
+        });
       }
     }
     return deleted;
@@ -47,7 +58,8 @@ export class QueueClient {
           Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: seconds })),
         }),
       );
-      for (const failure of result.Failed ?? []) log.warn("visibility change failed", { messageId: batch[Number(failure.Id)].MessageId, code: failure.Code });
+      for (const failure of result.Failed ?? [])
+        log.warn("visibility change failed", { messageId: batch[Number(failure.Id)].MessageId, code: failure.Code });
     }
   }
 }

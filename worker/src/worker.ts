@@ -21,7 +21,9 @@ export async function createWorker(config: WorkerConfig): Promise<Worker> {
   const clientConfig = { region: config.region };
   const s3 = new S3Client({ ...clientConfig, forcePathStyle: process.env.AWS_S3_FORCE_PATH_STYLE === "true" });
   const sqs = new SQSClient(clientConfig);
-  const refresh = config.db.secretArn ? secretCredentials(new SecretsManagerClient(clientConfig), config.db.secretArn) : undefined;
+  const refresh = config.db.secretArn
+    ? secretCredentials(new SecretsManagerClient(clientConfig), config.db.secretArn)
+    : undefined;
   // Backpressure: every poll loop holds at most one connection, so the pool never queues work.
   const db = new Database(config.db, config.concurrency + 1, refresh);
   await db.migrate();

@@ -13,25 +13,53 @@ describe("S3 event parsing", () => {
   });
 
   test("several records in one message, with version ids", () => {
-    const parsed = parseMessageBody(JSON.stringify({ Records: [record("a.txt", { versionId: "v1" }), record("b.txt")] }));
+    const parsed = parseMessageBody(
+      JSON.stringify({ Records: [record("a.txt", { versionId: "v1" }), record("b.txt")] }),
+    );
     expect(parsed).toEqual({
       kind: "objects",
       objects: [
-        { bucket: "b", key: "a.txt", versionId: "v1", etag: "abc", size: 3, eventTime: "2026-11-22T00:00:00.000Z", eventName: "ObjectCreated:Put" },
-        { bucket: "b", key: "b.txt", versionId: undefined, etag: "abc", size: 3, eventTime: "2026-11-22T00:00:00.000Z", eventName: "ObjectCreated:Put" },
+        {
+          bucket: "b",
+          key: "a.txt",
+          versionId: "v1",
+          etag: "abc",
+          size: 3,
+          eventTime: "2026-11-22T00:00:00.000Z",
+          eventName: "ObjectCreated:Put",
+        },
+        {
+          bucket: "b",
+          key: "b.txt",
+          versionId: undefined,
+          etag: "abc",
+          size: 3,
+          eventTime: "2026-11-22T00:00:00.000Z",
+          eventName: "ObjectCreated:Put",
+        },
       ],
     });
   });
 
   test("s3:TestEvent is recognised", () => {
-    expect(parseMessageBody(JSON.stringify({ Service: "Amazon S3", Event: "s3:TestEvent" }))).toEqual({ kind: "test-event" });
+    expect(parseMessageBody(JSON.stringify({ Service: "Amazon S3", Event: "s3:TestEvent" }))).toEqual({
+      kind: "test-event",
+    });
   });
 
   test.each([
     ["not JSON", "{nope", /not JSON/],
     ["no Records", "{}", /no Records/],
-    ["an unknown event", JSON.stringify({ Records: [{ ...record("a"), eventName: "ObjectRemoved:Delete" }] }), /not an ObjectCreated event/],
-    ["a record without a key", JSON.stringify({ Records: [{ eventName: "ObjectCreated:Put", s3: { bucket: { name: "b" } } }] }), /no s3.bucket.name or s3.object.key/],
+    [
+      "an unknown event",
+      JSON.stringify({ Records: [{ ...record("a"), eventName: "ObjectRemoved:Delete" }] }),
+      /not an ObjectCreated event/,
+    ],
+    [
+      "a record without a key",
+      JSON.stringify({ Records: [{ eventName: "ObjectCreated:Put", s3: { bucket: { name: "b" } } }] }),
+      /no s3.bucket.name or s3.object.key/,
+    ],
     ["a broken percent-escape", JSON.stringify({ Records: [record("%E0%A4%A")] }), /percent-encoding/],
     ["an empty body", undefined, /not JSON/],
   ])("%s is invalid, with the reason", (_name, body, reason) => {
@@ -42,10 +70,23 @@ describe("S3 event parsing", () => {
 });
 
 describe("worker config", () => {
-  const env = { QUEUE_URL: "http://localhost/q", AWS_REGION: "us-east-1", DB_HOST: "h", DB_NAME: "n", DB_USER: "u", DB_PASSWORD: "p" };
+  const env = {
+    QUEUE_URL: "http://localhost/q",
+    AWS_REGION: "us-east-1",
+    DB_HOST: "h",
+    DB_NAME: "n",
+    DB_USER: "u",
+    DB_PASSWORD: "p",
+  };
 
   test("defaults: verify-full TLS, concurrency 4, 10 MiB cap, 120 s visibility, 20 s long poll", () => {
-    expect(loadConfig(env)).toMatchObject({ concurrency: 4, maxObjectBytes: 10485760, visibilityTimeoutSeconds: 120, waitTimeSeconds: 20, db: { ssl: "verify-full", port: 5432 } });
+    expect(loadConfig(env)).toMatchObject({
+      concurrency: 4,
+      maxObjectBytes: 10485760,
+      visibilityTimeoutSeconds: 120,
+      waitTimeSeconds: 20,
+      db: { ssl: "verify-full", port: 5432 },
+    });
   });
 
   test.each([

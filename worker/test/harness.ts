@@ -28,10 +28,20 @@ export async function freshPipeline(s: Services, options: PipelineOptions = {}) 
   const pipeline = await provisionPipeline(s.moto.endpoint, { name, visibilityTimeoutSeconds: 4, ...options });
   await s.pg.query(`CREATE DATABASE "${name}"`);
   // LOG_LEVEL=error keeps the expected warnings of failure tests out of the test output.
-  const env = { ...workerEnv(pipeline, s.pg), DB_NAME: name, WAIT_TIME_SECONDS: "1", HEALTH_FILE: `/tmp/${name}.health`, LOG_LEVEL: process.env.LOG_LEVEL ?? "error" };
+  const env = {
+    ...workerEnv(pipeline, s.pg),
+    DB_NAME: name,
+    WAIT_TIME_SECONDS: "1",
+    HEALTH_FILE: `/tmp/${name}.health`,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "error",
+  };
   /** Rows of this pipeline's database ([] until the worker has migrated it). */
-  const sql = <R extends object = Record<string, any>>(text: string, params: unknown[] = []) => s.pg.query<R>(text, params, name);
-  const rows = () => sql<Record<string, any>>("SELECT * FROM documents ORDER BY object_key, id").catch(() => [] as Record<string, any>[]);
+  const sql = <R extends object = Record<string, any>>(text: string, params: unknown[] = []) =>
+    s.pg.query<R>(text, params, name);
+  const rows = () =>
+    sql<Record<string, any>>("SELECT * FROM documents ORDER BY object_key, id").catch(
+      () => [] as Record<string, any>[],
+    );
   return { pipeline, env, name, rows, sql };
 }
 
@@ -73,7 +83,14 @@ export async function upload(pipeline: Pipeline, key: string, body: string | Uin
 }
 
 export async function queueDepth(pipeline: Pipeline, url = pipeline.queueUrl): Promise<number> {
-  const attrs = (await pipeline.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }))).Attributes!;
+  const attrs = (
+    await pipeline.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
+    )
+  ).Attributes!;
   return Number(attrs.ApproximateNumberOfMessages) + Number(attrs.ApproximateNumberOfMessagesNotVisible);
 }
 

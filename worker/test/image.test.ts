@@ -28,11 +28,19 @@ test("the runtime tree holds the compiled worker and production dependencies onl
 
 test("the built worker processes an upload and its health check passes while it runs", async () => {
   const { pipeline, env, rows, name } = await freshPipeline(ctx.services);
-  const worker = spawn(process.execPath, ["dist/index.js"], { cwd: join(out, "app"), env: { ...process.env, ...env }, stdio: "ignore" });
+  const worker = spawn(process.execPath, ["dist/index.js"], {
+    cwd: join(out, "app"),
+    env: { ...process.env, ...env },
+    stdio: "ignore",
+  });
   try {
     await upload(pipeline, "from-image.txt", "built without docker");
     await eventually("the row", async () => (await rows()).length === 1, 60000);
-    const health = () => execFileSync(process.execPath, ["dist/healthcheck.js"], { cwd: join(out, "app"), env: { ...process.env, HEALTH_FILE: `/tmp/${name}.health` } });
+    const health = () =>
+      execFileSync(process.execPath, ["dist/healthcheck.js"], {
+        cwd: join(out, "app"),
+        env: { ...process.env, HEALTH_FILE: `/tmp/${name}.health` },
+      });
     expect(health).not.toThrow();
   } finally {
     worker.kill("SIGTERM");
@@ -44,5 +52,11 @@ test("the built worker processes an upload and its health check passes while it 
 test("the health check fails when the poll loop has not stamped recently", () => {
   const stale = join(out, "stale.health");
   execFileSync("bash", ["-c", `echo ${Date.now() - 600_000} > ${stale}`]);
-  expect(() => execFileSync(process.execPath, ["dist/healthcheck.js"], { cwd: join(out, "app"), env: { ...process.env, HEALTH_FILE: stale }, stdio: "pipe" })).toThrow();
+  expect(() =>
+    execFileSync(process.execPath, ["dist/healthcheck.js"], {
+      cwd: join(out, "app"),
+      env: { ...process.env, HEALTH_FILE: stale },
+      stdio: "pipe",
+    }),
+  ).toThrow();
 });

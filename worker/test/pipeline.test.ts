@@ -44,13 +44,20 @@ test("the same notification delivered twice makes one row, and both messages are
   // Take the notification off the queue and put two copies back: a redelivery, as SQS may do.
   let body: string | undefined;
   await eventually("the notification", async () => {
-    const received = await pipeline.sqs.send(new ReceiveMessageCommand({ QueueUrl: pipeline.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    const received = await pipeline.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: pipeline.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
     body = received.Messages?.map((m) => m.Body!).find((b) => b.includes("twice.txt")) ?? body;
     return body !== undefined;
   });
-  for (let i = 0; i < 2; i++) await pipeline.sqs.send(new SendMessageCommand({ QueueUrl: pipeline.queueUrl, MessageBody: body! }));
+  for (let i = 0; i < 2; i++)
+    await pipeline.sqs.send(new SendMessageCommand({ QueueUrl: pipeline.queueUrl, MessageBody: body! }));
   ctx.running = await startWorker(env);
-  await eventually("both copies consumed", async () => (await queueDepth(pipeline)) === 0 && (await rows()).length === 1, 40000);
+  await eventually(
+    "both copies consumed",
+    async () => (await queueDepth(pipeline)) === 0 && (await rows()).length === 1,
+    40000,
+  );
   expect((await rows()).length).toBe(1);
 });
 
@@ -60,7 +67,11 @@ test("a poison message goes to the DLQ after maxReceiveCount while other files s
   ctx.running = await startWorker(env);
   await upload(pipeline, "good.txt", "good");
   await eventually("the good row", async () => (await rows()).length === 1);
-  await eventually("the poison message in the DLQ", async () => (await queueDepth(pipeline, pipeline.dlqUrl)) === 1, 40000);
+  await eventually(
+    "the poison message in the DLQ",
+    async () => (await queueDepth(pipeline, pipeline.dlqUrl)) === 1,
+    40000,
+  );
   expect(await queueDepth(pipeline)).toBe(0);
 });
 
@@ -71,7 +82,11 @@ test("over the size cap and invalid UTF-8 are recorded as rejected; an empty fil
   await upload(pipeline, "latin1.txt", Buffer.from([0x63, 0x61, 0x66, 0xe9])); // "café" in Latin-1
   await upload(pipeline, "nul.txt", "a\u0000b");
   await upload(pipeline, "empty.txt", "");
-  await eventually("three rejections and one document", async () => (await rows()).length === 1 && (await sql("SELECT 1 FROM rejected_objects").catch(() => [])).length === 3);
+  await eventually(
+    "three rejections and one document",
+    async () =>
+      (await rows()).length === 1 && (await sql("SELECT 1 FROM rejected_objects").catch(() => [])).length === 3,
+  );
   expect((await rows()).map((r) => [r.object_key, r.content, r.size_bytes])).toEqual([["empty.txt", "", "0"]]);
   const rejected = await sql("SELECT object_key, reason FROM rejected_objects ORDER BY object_key");
   expect(rejected).toEqual([
@@ -88,6 +103,9 @@ test("an object deleted after upload is logged and acknowledged, with no row", a
   await pipeline.s3.send(new DeleteObjectCommand({ Bucket: pipeline.bucket, Key: "gone.txt", VersionId: version }));
   await upload(pipeline, "kept.txt", "kept");
   ctx.running = await startWorker(env);
-  await eventually("the kept row and an empty queue", async () => (await rows()).length === 1 && (await queueDepth(pipeline)) === 0);
+  await eventually(
+    "the kept row and an empty queue",
+    async () => (await rows()).length === 1 && (await queueDepth(pipeline)) === 0,
+  );
   expect((await rows()).map((r) => r.object_key)).toEqual(["kept.txt"]);
 });

@@ -12,7 +12,8 @@ import { eventually, freshPipeline, queueDepth, startWorker, upload, useServices
 jest.setTimeout(120000);
 const ctx = useServices();
 
-const keys = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, "0")}.txt`);
+const keys = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, "0")}.txt`);
 
 test("PostgreSQL stopped mid-run and restarted: every file lands exactly once", async () => {
   const { pipeline, env, rows } = await freshPipeline(ctx.services);
@@ -35,7 +36,10 @@ test("SIGTERM during a batch: the process exits 0 in time, and nothing is lost o
   const { pipeline, env, rows } = await freshPipeline(ctx.services);
   const all = keys("drain", 40);
   for (const key of all) await upload(pipeline, key, key);
-  const child = spawn(process.execPath, [join(__dirname, "..", "dist", "index.js")], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
+  const child = spawn(process.execPath, [join(__dirname, "..", "dist", "index.js")], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   const exited = new Promise<{ code: number | null; ms: number }>((resolve) => {
     let signalledAt = 0;
     child.once("spawn", () => undefined);
@@ -62,14 +66,26 @@ test("password rotated in PostgreSQL and in the secret: the worker re-reads the 
   await ctx.services.pg.query(`GRANT ALL ON DATABASE "${name}" TO "${name}_app"`);
   await ctx.services.pg.query(`GRANT ALL ON SCHEMA public TO "${name}_app"`, [], name);
   const secretArn = await createDbSecret(pipeline, `${name}_app`, "first-password");
-  ctx.running = await startWorker({ ...env, DB_USER: `${name}_app`, DB_PASSWORD: "first-password", DB_SECRET_ARN: secretArn });
+  ctx.running = await startWorker({
+    ...env,
+    DB_USER: `${name}_app`,
+    DB_PASSWORD: "first-password",
+    DB_SECRET_ARN: secretArn,
+  });
   await upload(pipeline, "before-rotation.txt", "1");
   await eventually("the first row", async () => (await rows()).length === 1);
 
   // Rotation as RDS does it: new password in the database and in the secret; old sessions end.
   await ctx.services.pg.query(`ALTER ROLE "${name}_app" PASSWORD 'second-password'`);
-  await pipeline.secrets.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: JSON.stringify({ username: `${name}_app`, password: "second-password" }) }));
-  await ctx.services.pg.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, [`${name}_app`]);
+  await pipeline.secrets.send(
+    new PutSecretValueCommand({
+      SecretId: secretArn,
+      SecretString: JSON.stringify({ username: `${name}_app`, password: "second-password" }),
+    }),
+  );
+  await ctx.services.pg.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, [
+    `${name}_app`,
+  ]);
 
   await upload(pipeline, "after-rotation.txt", "2");
   await eventually("the second row", async () => (await rows()).length === 2, 60000);
@@ -83,14 +99,19 @@ test("a message in work past half the visibility timeout is extended, not delive
   const delayMs = 12000;
   let reads = 0;
   const slowRead = async () => (reads++, await new Promise((r) => setTimeout(r, delayMs)));
-  ctx.running.worker.s3.middlewareStack.add((next) => async (args) => (await slowRead(), next(args)), { step: "initialize", name: "slowRead" });
+  ctx.running.worker.s3.middlewareStack.add((next) => async (args) => (await slowRead(), next(args)), {
+    step: "initialize",
+    name: "slowRead",
+  });
   await upload(pipeline, "slow.txt", "slow");
 
   // WHEN another consumer polls the queue while the worker holds the message
   let stolen = 0;
   const until = Date.now() + delayMs - 1000;
   while (Date.now() < until) {
-    const { Messages } = await pipeline.sqs.send(new ReceiveMessageCommand({ QueueUrl: pipeline.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    const { Messages } = await pipeline.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: pipeline.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
     stolen += (Messages ?? []).filter((m) => m.Body?.includes("slow.txt")).length; // the bucket's TestEvent may be anyone's
   }
 
@@ -103,7 +124,10 @@ test("a message in work past half the visibility timeout is extended, not delive
 });
 
 test("a missing variable stops the worker at start with one line naming it", async () => {
-  const child = spawn(process.execPath, [join(__dirname, "..", "dist", "index.js")], { env: { PATH: process.env.PATH }, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [join(__dirname, "..", "dist", "index.js")], {
+    env: { PATH: process.env.PATH },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
   const code = await new Promise((resolve) => child.once("exit", resolve));
