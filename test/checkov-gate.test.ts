@@ -110,7 +110,12 @@ describe("CI reports", () => {
   test("SARIF lists failed and suppressed findings with locations; suppressed ones carry the justification", () => {
     const log = JSON.parse(sarif(verdict, "3.3.30"));
     const results = log.runs[0].results;
-    expect(results.map((r: any) => [r.ruleId, r.suppressions?.[0]?.justification])).toEqual([
+    expect(
+      results.map((r: { ruleId: string; suppressions?: { justification: string }[] }) => [
+        r.ruleId,
+        r.suppressions?.[0]?.justification,
+      ]),
+    ).toEqual([
       ["CKV_AWS_2", undefined],
       ["CKV_AWS_157", "dev runs single-AZ for cost"],
     ]);

@@ -13,34 +13,30 @@ import { buildApp, repoRoot } from "../stacks/app/app";
 import { Finding, runCheckov } from "../scripts/checkov/findings";
 import { applySuppressions, loadSuppressions } from "../scripts/checkov/suppressions";
 import { SUPPRESSIONS_FILE } from "../scripts/checkov/gate";
+import { Block } from "./synth";
 
 jest.setTimeout(180000);
 
-type Resources = Record<string, Record<string, Record<string, any>>>;
+type Resources = Record<string, Record<string, Block>>;
 const ROOT = repoRoot();
 const STACKS = ["nexus-bootstrap", "nexus-dev", "nexus-prod"];
 
 /** The first resource of `type` whose logical id contains `fragment`: [name, block]. */
-function find(resources: Resources, type: string, fragment = ""): [string, Record<string, any>] {
+function find(resources: Resources, type: string, fragment = ""): [string, Block] {
   const entry = Object.entries(resources[type] ?? {}).find(([name]) => name.includes(fragment));
   if (!entry) throw new Error(`no ${type} ${fragment} in the dev stack`);
   return entry;
 }
 
 /** Edits the first resource of `type` whose id contains `fragment` in place; returns its address. */
-function change(
-  resources: Resources,
-  type: string,
-  fragment: string,
-  edit: (block: Record<string, any>) => void,
-): string {
+function change(resources: Resources, type: string, fragment: string, edit: (block: Block) => void): string {
   const [name, block] = find(resources, type, fragment);
   edit(block);
   return `${type}.${name}`;
 }
 
 /** Adds a resource with cdktf's metadata, as a construct would; returns its address. */
-function add(resources: Resources, type: string, name: string, block: Record<string, any>): string {
+function add(resources: Resources, type: string, name: string, block: Block): string {
   resources[type] = {
     ...resources[type],
     [name]: { "//": { metadata: { path: `nexus-dev/mutant/${name}`, uniqueId: name } }, ...block },
@@ -157,7 +153,7 @@ beforeAll(() => {
   buildApp(app, { repoRoot: ROOT, env: {} });
   app.synth();
   const files: string[] = [];
-  const write = (dir: string, json: Record<string, any>) => {
+  const write = (dir: string, json: Block) => {
     mkdirSync(join(work, dir));
     writeFileSync(join(work, dir, "cdk.tf.json"), JSON.stringify(json, null, 2));
     files.push(join(work, dir, "cdk.tf.json"));

@@ -65,7 +65,10 @@ export function runCheckov(repoRoot: string, files: readonly string[]): Scan {
   return { findings, checkovVersion: reports[0]?.summary.checkov_version ?? "unknown" };
 }
 
-const stackJson = new Map<string, Record<string, Record<string, Record<string, any>>>>();
+/** The `resource` section of a synthesized stack: type -> logical id -> block (with cdktf's `//` metadata). */
+type StackResources = Record<string, Record<string, { "//"?: { metadata?: { path?: string } } }>>;
+
+const stackJson = new Map<string, StackResources>();
 
 function toFinding(repoRoot: string, record: CheckovRecord, passed: boolean): Finding {
   const absolute = isAbsolute(record.file_abs_path) ? record.file_abs_path : join(repoRoot, record.file_abs_path);

@@ -6,6 +6,10 @@ import { Pipeline, PipelineOptions, provisionPipeline, workerEnv } from "../../s
 import { loadConfig } from "../src/config";
 import { Worker, createWorker } from "../src/worker";
 
+/** A row as the tests read it: columns by name, values as pg returns them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read columns by name and compare them
+export type Row = Record<string, any>;
+
 export interface Services {
   moto: Moto;
   pg: Postgres;
@@ -36,12 +40,8 @@ export async function freshPipeline(s: Services, options: PipelineOptions = {}) 
     LOG_LEVEL: process.env.LOG_LEVEL ?? "error",
   };
   /** Rows of this pipeline's database ([] until the worker has migrated it). */
-  const sql = <R extends object = Record<string, any>>(text: string, params: unknown[] = []) =>
-    s.pg.query<R>(text, params, name);
-  const rows = () =>
-    sql<Record<string, any>>("SELECT * FROM documents ORDER BY object_key, id").catch(
-      () => [] as Record<string, any>[],
-    );
+  const sql = <R extends object = Row>(text: string, params: unknown[] = []) => s.pg.query<R>(text, params, name);
+  const rows = () => sql<Row>("SELECT * FROM documents ORDER BY object_key, id").catch(() => [] as Row[]);
   return { pipeline, env, name, rows, sql };
 }
 
