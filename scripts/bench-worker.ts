@@ -263,7 +263,7 @@ async function emulatorCeiling(endpoint: string): Promise<void> {
 
 async function main() {
   const { startMoto, startPostgres } = await import("./local/services");
-  const [moto, pg] = await Promise.all([startMoto(), startPostgres()]);
+  const [moto, pg] = await Promise.all([startMoto({ plainHttp: true }), startPostgres()]);
   try {
     const workerRate = await workerDrain(moto.endpoint, pg);
     const naiveRate = await naiveDrain(moto.endpoint, pg);

@@ -5,10 +5,10 @@ import { App, Testing } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { BOOTSTRAP_STACK, buildApp, repoRoot } from "../stacks/app/app";
 import { NexusStack } from "../stacks/app/nexus-stack";
-import { remoteStateSettings } from "../stacks/state/remote-state";
+import { RemoteStateSettings, remoteStateSettings } from "../stacks/state/remote-state";
 import { resolveConfig } from "../stacks/config/config";
 import { sourceHash } from "../stacks/registry/source-hash";
-import { Synthesized, TEST_IMAGE_BUILD, synthBootstrap, synthNexus, synthesize } from "./synth";
+import { Synthesized, TEST_IMAGE_BUILD, TEST_STATE, synthBootstrap, synthNexus, synthesize } from "./synth";
 
 function stackNames(app: App): string[] {
   return app.node.children.map((c) => c.node.id);
@@ -41,7 +41,11 @@ describe("the app", () => {
   test("every resource is tagged with project, environment and manager through provider default tags", () => {
     expect(
       Testing.synth(
-        new NexusStack(Testing.app(), "nexus-prod", { config: resolveConfig("prod"), imageBuild: TEST_IMAGE_BUILD }),
+        new NexusStack(Testing.app(), "nexus-prod", {
+          config: resolveConfig("prod"),
+          imageBuild: TEST_IMAGE_BUILD,
+          state: TEST_STATE,
+        }),
       ),
     ).toHaveProviderWithProperties(AwsProvider, {
       region: "us-east-1",
@@ -68,18 +72,35 @@ describe("the app", () => {
 });
 
 describe("state backend", () => {
-  test("without settings, stacks keep local state (synth and tests need no AWS)", () => {
-    expect(synthNexus("dev").json.terraform.backend).toEqual({ local: { path: "terraform.nexus-dev.tfstate" } });
+  const remote: RemoteStateSettings = {
+    bucket: "nexus-tfstate-1-us-east-1",
+    lockTable: "nexus-tfstate-locks",
+    region: "us-east-1",
+    locking: "dynamodb",
+  };
+  const backendOf = (remoteState: RemoteStateSettings) =>
+    synthesize(
+      new NexusStack(Testing.app(), "nexus-dev", {
+        config: resolveConfig("dev"),
+        imageBuild: TEST_IMAGE_BUILD,
+        state: { ...TEST_STATE, remote: remoteState },
+      }),
+    ).json.terraform.backend.s3;
+
+  test("without settings, stacks keep local state outside cdktf.out, so a clean cannot delete it", () => {
+    expect(synthNexus("dev").json.terraform.backend).toEqual({
+      local: { path: "/repo/.state/terraform.nexus-dev.tfstate" },
+    });
   });
 
-  test("with settings, each stack gets its own key in the S3 backend, locked by DynamoDB", () => {
-    const remote = { bucket: "nexus-tfstate-1-us-east-1", lockTable: "nexus-tfstate-locks", region: "us-east-1" };
-    const stack = new NexusStack(Testing.app(), "nexus-dev", {
-      config: resolveConfig("dev"),
-      imageBuild: TEST_IMAGE_BUILD,
-      remoteState: remote,
-    });
-    expect(synthesize(stack).json.terraform.backend.s3).toEqual({
+  test("every stack requires a Terraform with S3-native locking (>= 1.10)", () => {
+    for (const synth of [synthNexus("dev"), synthNexus("prod"), synthBootstrap()]) {
+      expect(synth.json.terraform.required_version).toBe(">= 1.10.0, < 2.0.0");
+    }
+  });
+
+  test("with settings, each stack gets its own encrypted key in the S3 backend, locked by DynamoDB", () => {
+    expect(backendOf(remote)).toEqual({
       bucket: remote.bucket,
       key: "nexus/nexus-dev/terraform.tfstate",
       region: "us-east-1",
@@ -88,17 +109,37 @@ describe("state backend", () => {
     });
   });
 
+  test("locking `lockfile` uses S3-native locking only; `both` keeps the table too (the migration path)", () => {
+    const lockfile = backendOf({ ...remote, locking: "lockfile", lockTable: undefined });
+    expect(lockfile.use_lockfile).toBe(true);
+    expect(lockfile.dynamodb_table).toBeUndefined();
+    expect(backendOf({ ...remote, locking: "both" })).toMatchObject({
+      use_lockfile: true,
+      dynamodb_table: remote.lockTable,
+    });
+  });
+
   test("settings come from the environment first, then cdktf.json context", () => {
     const context = { bucket: "ctx-bucket", lockTable: "ctx-locks", region: "eu-west-1" };
-    expect(remoteStateSettings({}, context)).toEqual({ ...context, kmsKeyArn: undefined });
+    expect(remoteStateSettings({}, context)).toEqual({ ...context, locking: "dynamodb", kmsKeyArn: undefined });
     expect(remoteStateSettings({ NEXUS_STATE_BUCKET: "env-bucket" }, context)?.bucket).toBe("env-bucket");
+    expect(
+      remoteStateSettings({ NEXUS_STATE_LOCKING: "lockfile" }, { bucket: "b", region: "r" })?.lockTable,
+    ).toBeUndefined();
     expect(remoteStateSettings({}, undefined)).toBeUndefined();
   });
 
-  test("a bucket without a lock table or region is refused with the missing keys named", () => {
-    expect(() => remoteStateSettings({ NEXUS_STATE_BUCKET: "b" }, undefined)).toThrow(
-      /NEXUS_STATE_LOCK_TABLE and NEXUS_STATE_REGION .* got lockTable=undefined, region=undefined/,
-    );
+  test.each([
+    [
+      { NEXUS_STATE_BUCKET: "b" },
+      /NEXUS_STATE_REGION and NEXUS_STATE_LOCK_TABLE .* got lockTable=undefined, region=undefined/,
+    ],
+    [
+      { NEXUS_STATE_BUCKET: "b", NEXUS_STATE_REGION: "r", NEXUS_STATE_LOCKING: "none" },
+      /LOCKING .* one of dynamodb, lockfile, both, got "none"/,
+    ],
+  ])("half-set or wrong settings are refused with the keys named: %j", (env, message) => {
+    expect(() => remoteStateSettings(env, undefined)).toThrow(message);
   });
 
   describe("the bootstrap stack", () => {
@@ -106,8 +147,12 @@ describe("state backend", () => {
     const bucket = `\${${synth.address("aws_s3_bucket", "state_bucket")}.id}`;
     const forBucket = (type: string) => Object.values(synth.resources(type)).find((r) => r.bucket === bucket)!;
 
-    test("keeps its own state locally", () => {
-      expect(synth.json.terraform.backend).toEqual({ local: { path: "terraform.nexus-bootstrap.tfstate" } });
+    test("keeps its own state locally until the bucket exists, then in the bucket like every stack", () => {
+      expect(synth.json.terraform.backend).toEqual({
+        local: { path: "/repo/.state/terraform.nexus-bootstrap.tfstate" },
+      });
+      const migrated = synthBootstrap({ ...TEST_STATE, remote });
+      expect(migrated.json.terraform.backend.s3.key).toBe("nexus/nexus-bootstrap/terraform.tfstate");
     });
 
     test("creates a versioned, KMS-encrypted, private, TLS-only state bucket", () => {

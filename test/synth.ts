@@ -3,6 +3,7 @@ import { Testing, TerraformStack } from "cdktf";
 import { NexusOverrides, resolveConfig } from "../stacks/config/config";
 import { NexusStack } from "../stacks/app/nexus-stack";
 import { BootstrapStack } from "../stacks/app/bootstrap-stack";
+import { StateBackendChoice } from "../stacks/state/remote-state";
 
 // Terraform JSON: values are as open as the format itself, and tests read them by path.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -49,12 +50,15 @@ export function synthesize(stack: TerraformStack): Synthesized {
 }
 
 export const TEST_IMAGE_BUILD = { sourceHash: "0123456789abcdef", contextDir: "${path.module}/../../.." };
+/** Local state, as without NEXUS_STATE_* settings. */
+export const TEST_STATE: StateBackendChoice = { localStateDir: "/repo/.state" };
 
 export function nexusStack(environment = "dev", overrides: NexusOverrides = {}): NexusStack {
   const app = Testing.app();
   return new NexusStack(app, `nexus-${environment}`, {
     config: resolveConfig(environment, overrides),
     imageBuild: TEST_IMAGE_BUILD,
+    state: TEST_STATE,
   });
 }
 
@@ -65,6 +69,8 @@ export function synthNexus(environment = "dev"): Synthesized {
   return cache.get(environment)!;
 }
 
-export function synthBootstrap(): Synthesized {
-  return synthesize(new BootstrapStack(Testing.app(), "nexus-bootstrap", { project: "nexus", region: "us-east-1" }));
+export function synthBootstrap(state: StateBackendChoice = TEST_STATE): Synthesized {
+  return synthesize(
+    new BootstrapStack(Testing.app(), "nexus-bootstrap", { project: "nexus", region: "us-east-1", state }),
+  );
 }

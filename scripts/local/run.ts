@@ -21,7 +21,7 @@ const SAMPLES: Record<string, string | Buffer> = {
 
 async function main(): Promise<void> {
   const demo = process.argv.includes("--demo");
-  const [moto, pg] = await Promise.all([startMoto(), startPostgres()]);
+  const [moto, pg] = await Promise.all([startMoto({ plainHttp: true }), startPostgres()]);
   const pipeline = await provisionPipeline(moto.endpoint);
   const env = workerEnv(pipeline, pg, { WAIT_TIME_SECONDS: demo ? "1" : "20", HEALTH_FILE: "/tmp/nexus-local.health" });
   const worker: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, "worker", "dist", "index.js")], {

@@ -25,32 +25,35 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not become ready within ${timeoutMs} ms`);
-}
-
 export interface Moto {
   readonly endpoint: string;
+  /** With TLS: the emulator's CA (trust anchor) and the system bundle plus it (for NODE_EXTRA_CA_CERTS). */
+  readonly ca?: string;
+  readonly caBundle?: string;
   stop(): Promise<void>;
 }
 
-/** Starts `moto_server` from the project's .venv (installed by `npm run setup`). */
-export async function startMoto(): Promise<Moto> {
-  const port = await freePort();
-  const bin = join(REPO_ROOT, ".venv", "bin", "moto_server");
-  const child: ChildProcess = spawn(bin, ["-H", LOCALHOST, "-p", String(port)], { stdio: "ignore" });
-  child.on("error", (err) => console.error(`cannot start ${bin} (run npm run setup): ${err.message}`));
-  const endpoint = `http://${LOCALHOST}:${port}`;
-  await waitFor("moto server", async () => (await fetch(`${endpoint}/moto-api/`)).ok);
+/**
+ * Starts the local AWS (scripts/emulator/nexus_moto.py: moto from the project's .venv, installed by
+ * `npm run setup`, with its gaps closed). TLS with the generated CA unless `plainHttp`.
+ */
+export async function startMoto(options: { plainHttp?: boolean; port?: number } = {}): Promise<Moto> {
+  const port = options.port ?? (await freePort());
+  const python = join(REPO_ROOT, ".venv", "bin", "python");
+  const args = [join(REPO_ROOT, "scripts", "emulator", "nexus_moto.py"), "--host", LOCALHOST, "--port", String(port)];
+  args.push(...(options.plainHttp ? ["--plain-http"] : ["--tls-dir", join(REPO_ROOT, ".local", "tls")]));
+  const child: ChildProcess = spawn(python, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr = (stderr + d).slice(-4000)));
+  const ready = await new Promise<{ endpoint: string; ca?: string; caBundle?: string }>((resolve, reject) => {
+    child.once("error", (err) => reject(new Error(`cannot start ${python} (run npm run setup): ${err.message}`)));
+    child.once("exit", (code) => reject(new Error(`the emulator exited with ${code}: ${stderr.trim()}`)));
+    createInterface({ input: child.stdout! }).once("line", (line) => resolve(JSON.parse(line)));
+  });
   return {
-    endpoint,
+    ...ready,
     stop: async () => {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
       await exited;

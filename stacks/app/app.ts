@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { App } from "cdktf";
-import { remoteStateSettings } from "../state/remote-state";
+import { StateBackendChoice, remoteStateSettings } from "../state/remote-state";
+import { localTargetSettings } from "./local-target";
 import { BootstrapStack } from "./bootstrap-stack";
 import { DEFAULT_REGION, ENVIRONMENTS, NexusOverrides, resolveConfig } from "../config/config";
 import { NexusStack } from "./nexus-stack";
@@ -29,20 +30,31 @@ export function buildApp(app: App, inputs: AppInputs): void {
   const env = inputs.env ?? {};
   const overrides = inputs.overrides ?? {};
   const environments = inputs.environments ?? ENVIRONMENTS;
-  const remoteState = remoteStateSettings(env, app.node.tryGetContext("nexusState"));
+  const state: StateBackendChoice = {
+    remote: remoteStateSettings(env, app.node.tryGetContext("nexusState")),
+    localStateDir: localStateDir(inputs.repoRoot),
+    localTarget: localTargetSettings(env),
+  };
   const imageBuild = {
     sourceHash: sourceHash(inputs.repoRoot, IMAGE_SOURCES),
     // Terraform runs in cdktf.out/stacks/<stack>; the build context is the repository root.
     contextDir: "${path.module}/../../..",
   };
-  new BootstrapStack(app, BOOTSTRAP_STACK, { project: "nexus", region: overrides.bootstrap?.region ?? DEFAULT_REGION });
+  new BootstrapStack(app, BOOTSTRAP_STACK, {
+    project: "nexus",
+    region: overrides.bootstrap?.region ?? DEFAULT_REGION,
+    state,
+  });
   for (const environment of environments) {
     const envOverrides = { ...overrides[environment] };
     if (env.NEXUS_WORKER_IMAGE) envOverrides.worker = { ...envOverrides.worker, imageUri: env.NEXUS_WORKER_IMAGE };
     const config = resolveConfig(environment, envOverrides);
-    new NexusStack(app, nexusStackName(environment), { config, remoteState, imageBuild });
+    new NexusStack(app, nexusStackName(environment), { config, state, imageBuild });
   }
 }
+
+/** Local state files (before the bootstrap exists, and for tests): outside cdktf.out, never committed. */
+export const localStateDir = (root: string) => join(root, ".state");
 
 /** The folder holding cdktf.json, found from this file whether it runs as .ts or compiled under build/. */
 export function repoRoot(from = __dirname): string {

@@ -1,28 +1,31 @@
 import { Construct } from "constructs";
-import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { TerraformOutput } from "cdktf";
 import { AwsContext } from "../shared/aws-context";
+import { StateBackendChoice } from "../state/remote-state";
 import { StateBackend } from "../state/state-backend";
+import { AwsStack } from "./aws-stack";
 
 export interface BootstrapStackProps {
   readonly project: string;
   readonly region: string;
+  /** Local state at first; after the first apply, its own object in the bucket it created. */
+  readonly state: StateBackendChoice;
 }
 
 /**
- * Creates the remote state backend the Nexus stacks use. It keeps its own state locally
- * (it cannot live in the bucket it creates); commit nothing of it, keep it safe, apply it once.
+ * Creates the remote state backend the Nexus stacks use. Its first apply keeps state in a local file
+ * (the bucket does not exist yet); then its state moves into the bucket it created, like every
+ * other stack's (README: "Move the bootstrap state into its bucket").
  */
-export class BootstrapStack extends TerraformStack {
+export class BootstrapStack extends AwsStack {
   readonly backend: StateBackend;
 
   constructor(scope: Construct, id: string, props: BootstrapStackProps) {
-    super(scope, id);
-    new AwsProvider(this, "aws", {
+    super(scope, id, {
       region: props.region,
-      defaultTags: [{ tags: { Project: props.project, Environment: "shared", ManagedBy: "cdktf" } }],
+      tags: { Project: props.project, Environment: "shared", ManagedBy: "cdktf" },
+      state: props.state,
     });
-    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
     const aws = new AwsContext(this, "aws-context", props.region);
     this.backend = new StateBackend(this, "state", { aws, name: props.project });
     new TerraformOutput(this, "state_bucket", { value: this.backend.bucket.name });

@@ -1,8 +1,8 @@
 import { Construct } from "constructs";
-import { TerraformOutput, TerraformStack } from "cdktf";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { TerraformOutput } from "cdktf";
 import { AwsContext } from "../shared/aws-context";
-import { RemoteStateSettings, useStateBackend } from "../state/remote-state";
+import { StateBackendChoice } from "../state/remote-state";
+import { AwsStack } from "./aws-stack";
 import { NexusConfig, namePrefix, visibilityTimeoutSeconds } from "../config/config";
 import { Database } from "../database/database";
 import { DataKey } from "../encryption/data-key";
@@ -13,8 +13,8 @@ import { WorkerService } from "../worker-service/worker-service";
 
 export interface NexusStackProps {
   readonly config: NexusConfig;
-  /** @default local state */
-  readonly remoteState?: RemoteStateSettings;
+  /** Where its state lives (and whether the local emulator is the target). */
+  readonly state: StateBackendChoice;
   /** How the worker image is produced when `config.worker.imageUri` is unset. */
   readonly imageBuild: { readonly sourceHash: string; readonly contextDir: string };
 }
@@ -28,7 +28,7 @@ export function defaultTags(config: NexusConfig): Record<string, string> {
  * One environment of Nexus, read top to bottom as the architecture: upload -> bucket ->
  * queue -> worker (private network) -> PostgreSQL, everything encrypted with one data key.
  */
-export class NexusStack extends TerraformStack {
+export class NexusStack extends AwsStack {
   readonly ingest: Ingest;
   readonly network: Network;
   readonly database: Database;
@@ -36,11 +36,9 @@ export class NexusStack extends TerraformStack {
   readonly worker: WorkerService;
 
   constructor(scope: Construct, id: string, props: NexusStackProps) {
-    super(scope, id);
+    super(scope, id, { region: props.config.region, tags: defaultTags(props.config), state: props.state });
     const { config } = props;
     const name = namePrefix(config);
-    new AwsProvider(this, "aws", { region: config.region, defaultTags: [{ tags: defaultTags(config) }] });
-    useStateBackend(this, id, props.remoteState);
 
     const aws = new AwsContext(this, "aws-context", config.region);
     const dataKey = new DataKey(this, "data-key", { aws, name });

@@ -26,6 +26,11 @@ export interface PrivateBucketProps {
   readonly extraPolicyStatements?: (bucketArn: string) => PolicyStatement[];
   /** @default false: destroy fails while objects remain */
   readonly forceDestroy?: boolean;
+  /**
+   * Refuse, at plan time, any plan that would destroy the bucket (Terraform's `prevent_destroy`).
+   * @default false
+   */
+  readonly preventDestroy?: boolean;
 }
 
 /**
@@ -42,7 +47,11 @@ export class PrivateBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: PrivateBucketProps) {
     super(scope, id);
-    this.bucket = new S3Bucket(this, "bucket", { bucket: props.bucketName, forceDestroy: props.forceDestroy ?? false });
+    this.bucket = new S3Bucket(this, "bucket", {
+      bucket: props.bucketName,
+      forceDestroy: props.forceDestroy ?? false,
+      ...(props.preventDestroy ? { lifecycle: { preventDestroy: true } } : {}),
+    });
     this.arn = this.bucket.arn;
     this.name = this.bucket.bucket;
     const bucket = this.bucket.id;

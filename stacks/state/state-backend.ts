@@ -42,6 +42,8 @@ export class StateBackend extends Construct {
       kmsKeyArn: this.key.arn,
       noncurrentVersionDays: props.stateVersionDays ?? 90,
       accessLogs: { bucket: logs, prefix: "tfstate/" },
+      // Losing the state bucket loses the record of every stack: a destroy is refused at plan time.
+      preventDestroy: true,
     });
     this.lockTable = new DynamodbTable(this, "locks", {
       name: `${name}-tfstate-locks`,
@@ -51,6 +53,7 @@ export class StateBackend extends Construct {
       pointInTimeRecovery: { enabled: true },
       serverSideEncryption: { enabled: true, kmsKeyArn: this.key.arn },
       deletionProtectionEnabled: true,
+      lifecycle: { preventDestroy: true },
     });
   }
 }

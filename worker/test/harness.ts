@@ -18,7 +18,7 @@ export interface Services {
 let counter = 0;
 
 export async function startServices(): Promise<Services> {
-  const [moto, pg] = await Promise.all([startMoto(), startPostgres()]);
+  const [moto, pg] = await Promise.all([startMoto({ plainHttp: true }), startPostgres()]);
   return { moto, pg };
 }
 

@@ -1,0 +1,70 @@
+"""The local AWS for Nexus: moto 5.2.5 in server mode, over TLS, with the gaps in gaps.py closed.
+
+Usage: python scripts/emulator/nexus_moto.py --port 4566 [--host 127.0.0.1] [--tls-dir .local/tls | --plain-http]
+Prints one JSON line {"endpoint": ..., "ca": ..., "caBundle": ..., "patched": [...]} when it serves.
+Listens on loopback only. --plain-http serves the worker's own tests, which predate TLS and set no
+bucket policy; everything that runs Terraform uses TLS, as AWS does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import os
+import ssl
+import sys
+from pathlib import Path
+
+# Gap 5: AWS-managed policies (AmazonRDSEnhancedMonitoringRole, which the database stack attaches)
+# exist in every account; moto loads them only when asked, before its IAM backend is created.
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import gaps  # noqa: E402
+from tls import ensure_certificates  # noqa: E402
+
+
+def loopback(host: str) -> str:
+    if host == "localhost" or ipaddress.ip_address(host).is_loopback:
+        return host
+    raise argparse.ArgumentTypeError(f"the emulator listens on loopback only, got {host}")
+
+
+def build_server(host: str, port: int, tls_dir: Path | None):  # type: ignore[no-untyped-def]
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    certs = ensure_certificates(tls_dir) if tls_dir else {}
+    context = None
+    if certs:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certs["server"], certs["server-key"])
+    app = gaps.request_context_middleware(DomainDispatcherApplication(create_backend_app))
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler, ssl_context=context)
+    return server, certs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", type=loopback, default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--tls-dir", type=Path, default=Path(".local/tls"))
+    parser.add_argument("--plain-http", action="store_true")
+    args = parser.parse_args()
+    patched = gaps.apply_all()
+    os.environ["MOTO_PORT"] = str(args.port)
+    server, certs = build_server(args.host, args.port, None if args.plain_http else args.tls_dir.resolve())
+    endpoint = f"{'http' if args.plain_http else 'https'}://{args.host}:{args.port}"
+    files = {"ca": str(certs["ca"]), "caBundle": str(certs["ca-bundle"])} if certs else {}
+    print(json.dumps({"endpoint": endpoint, **files, "patched": patched}), flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except gaps.EmulatorDrift as drift:
+        print(f"nexus emulator: {drift}", file=sys.stderr)
+        sys.exit(3)

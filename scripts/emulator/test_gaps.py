@@ -1,0 +1,191 @@
+"""Each gap of gaps.py, shown against the emulator as clients see it (boto3 over TLS, verified
+against the generated CA): what AWS does, and that what AWS refuses is still refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"  # as nexus_moto.py sets it (gap 5)
+
+import boto3  # noqa: E402
+import pytest  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+from moto.iam.access_control import PermissionResult  # noqa: E402
+
+import gaps  # noqa: E402
+from nexus_moto import build_server  # noqa: E402
+
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    gaps.apply_all()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server, certs = build_server("127.0.0.1", port, Path(tmp_path_factory.mktemp("tls")))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"endpoint_url": f"https://127.0.0.1:{port}", "verify": str(certs["ca"])}
+    server.shutdown()
+
+
+def client(endpoint: dict[str, Any], service: str) -> Any:
+    return boto3.client(
+        service, region_name=REGION, aws_access_key_id="nexus-local", aws_secret_access_key="nexus-local", **endpoint
+    )
+
+
+def tls_only(bucket: str, extra: list[dict[str, Any]]) -> str:
+    deny = {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": ["s3:*"],
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [deny, *extra]})
+
+
+# Gap 1 ---------------------------------------------------------------------------------------------
+
+
+def test_log_delivery_is_allowed_by_a_policy_with_a_star_principal_and_a_resource_list(endpoint: dict[str, Any]) -> None:
+    s3 = client(endpoint, "s3")
+    for bucket in ("gap1-source", "gap1-logs"):
+        s3.create_bucket(Bucket=bucket)
+    grant = {
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": ["s3:PutObject"],
+        "Resource": ["arn:aws:s3:::gap1-logs/ingest/*"],
+    }
+    s3.put_bucket_policy(Bucket="gap1-logs", Policy=tls_only("gap1-logs", [grant]))
+    s3.put_bucket_logging(
+        Bucket="gap1-source", BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "gap1-logs", "TargetPrefix": "ingest/"}}
+    )
+    assert s3.get_bucket_logging(Bucket="gap1-source")["LoggingEnabled"]["TargetPrefix"] == "ingest/"
+
+
+def test_log_delivery_is_still_refused_without_a_grant_for_the_target_prefix(endpoint: dict[str, Any]) -> None:
+    s3 = client(endpoint, "s3")
+    for bucket in ("gap1b-source", "gap1b-logs"):
+        s3.create_bucket(Bucket=bucket)
+    other_prefix = {
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": ["s3:PutObject"],
+        "Resource": ["arn:aws:s3:::gap1b-logs/other/*"],
+    }
+    s3.put_bucket_policy(Bucket="gap1b-logs", Policy=tls_only("gap1b-logs", [other_prefix]))
+    with pytest.raises(ClientError, match="InvalidTargetBucketForLogging"):
+        s3.put_bucket_logging(
+            Bucket="gap1b-source",
+            BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "gap1b-logs", "TargetPrefix": "ingest/"}},
+        )
+
+
+# Gap 2 ---------------------------------------------------------------------------------------------
+
+
+def test_redrive_allow_policy_is_returned_once_set_and_absent_before(endpoint: dict[str, Any]) -> None:
+    sqs = client(endpoint, "sqs")
+    url = sqs.create_queue(QueueName="gap2-dlq")["QueueUrl"]
+    assert "RedriveAllowPolicy" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]).get("Attributes", {})
+    allow = json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": ["arn:aws:sqs:us-east-1:123456789012:gap2"]})
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedriveAllowPolicy": allow})
+    named = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedriveAllowPolicy"])["Attributes"]
+    assert json.loads(named["RedriveAllowPolicy"]) == json.loads(allow)
+
+
+def test_setting_one_attribute_keeps_the_queue_policy(endpoint: dict[str, Any]) -> None:
+    sqs = client(endpoint, "sqs")
+    url = sqs.create_queue(QueueName="gap2-policy")["QueueUrl"]
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "*"}]})
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "45"})
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["VisibilityTimeout"] == "45"
+    assert json.loads(attributes["Policy"]) == json.loads(policy)
+
+
+# Gap 3 ---------------------------------------------------------------------------------------------
+
+
+def test_scalable_target_tags_are_kept_listed_changed_and_refused_for_an_unknown_arn(endpoint: dict[str, Any]) -> None:
+    ecs, scaling = client(endpoint, "ecs"), client(endpoint, "application-autoscaling")
+    ecs.create_cluster(clusterName="gap3")
+    ecs.register_task_definition(family="gap3", containerDefinitions=[{"name": "c", "image": "i", "memory": 512}])
+    ecs.create_service(cluster="gap3", serviceName="svc", taskDefinition="gap3", desiredCount=0)
+    arn = scaling.register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId="service/gap3/svc",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1,
+        MaxCapacity=2,
+        Tags={"Project": "nexus"},
+    )["ScalableTargetARN"]
+    assert scaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Project": "nexus"}
+    scaling.tag_resource(ResourceARN=arn, Tags={"Environment": "dev"})
+    scaling.untag_resource(ResourceARN=arn, TagKeys=["Project"])
+    assert scaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Environment": "dev"}
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        scaling.list_tags_for_resource(ResourceARN=arn.replace(arn.rsplit("/", 1)[1], "0" * 36))
+
+
+# Gap 4 ---------------------------------------------------------------------------------------------
+
+
+def test_a_tls_only_bucket_takes_writes_and_reads_over_https(endpoint: dict[str, Any]) -> None:
+    s3 = client(endpoint, "s3")
+    s3.create_bucket(Bucket="gap4")
+    s3.put_bucket_policy(Bucket="gap4", Policy=tls_only("gap4", []))
+    s3.put_object(Bucket="gap4", Key="hello.txt", Body=b"over TLS")
+    assert s3.get_object(Bucket="gap4", Key="hello.txt")["Body"].read() == b"over TLS"
+
+
+def decide(statements: list[dict[str, Any]], secure: bool | None) -> PermissionResult:
+    context = {} if secure is None else {"aws:securetransport": str(secure).lower()}
+    policy = json.dumps({"Statement": statements})
+    return gaps.bucket_policy_decision(policy, "s3:PutObject", "arn:aws:s3:::b/k", context)
+
+
+DENY_INSECURE = json.loads(tls_only("b", []))["Statement"][0]
+
+
+def test_the_tls_only_statement_denies_plain_http_and_does_not_apply_over_tls() -> None:
+    assert decide([DENY_INSECURE], secure=False) is PermissionResult.DENIED
+    assert decide([DENY_INSECURE], secure=True) is PermissionResult.NEUTRAL
+
+
+def test_what_cannot_be_evaluated_counts_against_the_request() -> None:
+    unknown_operator = {**DENY_INSECURE, "Condition": {"DateGreaterThan": {"aws:SecureTransport": "x"}}}
+    named_principal = {**DENY_INSECURE, "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Condition": {}}
+    conditional_allow = {**DENY_INSECURE, "Effect": "Allow", "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}}
+    assert decide([unknown_operator], secure=True) is PermissionResult.DENIED
+    assert decide([named_principal], secure=True) is PermissionResult.DENIED
+    assert decide([conditional_allow], secure=True) is PermissionResult.NEUTRAL
+
+
+# Gap 5 ---------------------------------------------------------------------------------------------
+
+
+def test_aws_managed_policies_exist(endpoint: dict[str, Any]) -> None:
+    arn = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+    assert client(endpoint, "iam").get_policy(PolicyArn=arn)["Policy"]["PolicyName"] == "AmazonRDSEnhancedMonitoringRole"
+
+
+# Self-check ----------------------------------------------------------------------------------------
+
+
+def test_the_launcher_refuses_to_patch_code_it_was_not_written_against() -> None:
+    target, _ = gaps.PATCHED["4 bucket policy"]
+    with pytest.raises(gaps.EmulatorDrift, match="gap 4 bucket policy changed"):
+        gaps.self_check({"4 bucket policy": (target, "0000000000000000")})
