@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { isAbsolute, join, relative } from "node:path";
+import { dirname, isAbsolute, join, relative } from "node:path";
 
 export interface Finding {
   readonly checkId: string;
@@ -44,11 +44,27 @@ export interface Scan {
 
 export class CheckovError extends Error {}
 
-/** Runs `.venv/bin/checkov` with the repository's .checkov.yaml over `files`; returns every evaluated check. */
-export function runCheckov(repoRoot: string, files: readonly string[]): Scan {
+/** A plan scanned by Checkov: `terraform show -json` output, written next to its stack's cdk.tf.json. */
+export const PLAN_JSON = "tfplan.json";
+
+/**
+ * Runs `.venv/bin/checkov` with the repository's .checkov.yaml over `files`; returns every evaluated
+ * check. `plan: true` scans `terraform show -json` plans (framework terraform_plan) instead.
+ */
+export function runCheckov(repoRoot: string, files: readonly string[], options: { plan?: boolean } = {}): Scan {
   const bin = join(repoRoot, ".venv", "bin", "checkov");
-  const args = ["--config-file", join(repoRoot, ".checkov.yaml"), ...files.flatMap((f) => ["-f", f]), "-o", "json"];
-  const run = spawnSync(bin, args, { cwd: repoRoot, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  const framework = options.plan ? ["--framework", "terraform_plan"] : [];
+  const args = [
+    "--config-file",
+    join(repoRoot, ".checkov.yaml"),
+    ...framework,
+    ...files.flatMap((f) => ["-f", f]),
+    "-o",
+    "json",
+  ];
+  // Values known only after apply (ARNs, ids) would otherwise fail checks that only need them to exist.
+  const env = options.plan ? { ...process.env, EVAL_TF_PLAN_AFTER_UNKNOWN: "true" } : process.env;
+  const run = spawnSync(bin, args, { cwd: repoRoot, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env });
   if (run.error) throw new CheckovError(`cannot run ${bin} (run \`npm run setup\`): ${run.error.message}`);
   // Checkov exits 1 when a check fails; anything else without JSON on stdout is a crash.
   let parsed: CheckovReport | CheckovReport[];
@@ -88,7 +104,9 @@ function toFinding(repoRoot: string, record: CheckovRecord, passed: boolean): Fi
       : record.resource;
     return { ...base, resource, address: resource };
   }
-  const { address, path } = resolveResource(absolute, record.resource);
+  // A plan names resources by address only: map them back through the stack's cdk.tf.json beside it.
+  const stackFile = absolute.endsWith(PLAN_JSON) ? join(dirname(absolute), "cdk.tf.json") : absolute;
+  const { address, path } = resolveResource(stackFile, record.resource);
   return { ...base, resource: path, address };
 }
 

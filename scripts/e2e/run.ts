@@ -1,0 +1,335 @@
+/**
+ * `npm run e2e`: the documented path, for real, against the local emulator (TLS) and PostgreSQL 17:
+ * cdktf deploy of the bootstrap stack; its state moved into the bucket it created; the plan review
+ * (summary + Checkov on the plan) of nexus-dev; cdktf deploy of nexus-dev on the S3 backend; the state
+ * object checked; the lock held by a real Terraform process refusing a second run, for DynamoDB
+ * locking and for use_lockfile; backend_override.tf.example used as written; the worker configured
+ * from `cdktf output` ingesting uploads; cdktf destroy of nexus-dev; the bootstrap's destroy refused
+ * at plan time. Every process it starts is stopped and every override file it wrote removed, also
+ * on failure. Prints each phase's wall time.
+ */
+import { ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { HeadBucketCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { Moto, Postgres, startMoto, startPostgres } from "../local/services";
+import { planStack, scanPlan } from "../terraform/plan";
+import { CommandError, PLACEHOLDER_IMAGE, run, terraform } from "../terraform/run";
+import { ROOT, terraformEnv, writeCliConfig } from "../terraform/toolchain";
+import { REGION, TEST_CREDENTIALS, s3Client } from "./aws";
+import { holdStateLock } from "./terraform-process";
+
+const WORK = join(ROOT, ".local", "e2e");
+const OUT = join(WORK, "cdktf.out");
+const stackDir = (stack: string, out = OUT) => join(out, "stacks", stack);
+const phases: [string, number][] = [];
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+
+function log(message: string): void {
+  console.log(`e2e: ${message}`);
+}
+
+async function phase<T>(name: string, body: () => Promise<T> | T): Promise<T> {
+  const started = performance.now();
+  log(`${name} ...`);
+  const result = await body();
+  const seconds = (performance.now() - started) / 1000;
+  phases.push([name, seconds]);
+  log(`${name}: done in ${seconds.toFixed(1)} s`);
+  return result;
+}
+
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}
+
+/** cdktf with the project's Terraform CLI config; offline, provider locking would ask the registry. */
+function cdktf(args: string[], env: NodeJS.ProcessEnv): string {
+  const bin = join(ROOT, "node_modules", ".bin", "cdktf");
+  return run(bin, [...args, "--output", OUT], { cwd: ROOT, env: terraformEnv({ ...env, CI: "1" }) });
+}
+
+/** Resources in a stack's state against resources in its configuration. */
+function applied(stack: string, env: NodeJS.ProcessEnv): string {
+  const inState = terraform(stackDir(stack), ["state", "list"], env)
+    .split("\n")
+    .filter((l) => l && !l.startsWith("data."));
+  const config = JSON.parse(readFileSync(join(stackDir(stack), "cdk.tf.json"), "utf8")).resource ?? {};
+  const total = Object.values(config as Record<string, object>).reduce((n, byId) => n + Object.keys(byId).length, 0);
+  assert(inState.length === total, `${stack}: ${inState.length} of ${total} resources in state`);
+  return `${inState.length}/${total}`;
+}
+
+function outputsOf(file: string, stack: string): Record<string, string> {
+  return JSON.parse(readFileSync(file, "utf8"))[stack];
+}
+
+function expectRefused(what: string, body: () => unknown, pattern: RegExp): string {
+  try {
+    body();
+  } catch (err) {
+    if (err instanceof CommandError && pattern.test(err.output)) return pattern.exec(err.output)![0];
+    throw err;
+  }
+  throw new Error(`${what} was not refused`);
+}
+
+/** A second Terraform run is refused while a real apply, waiting at its prompt, holds the lock. */
+async function proveLocking(dir: string, env: NodeJS.ProcessEnv, duringHold: () => Promise<void> = async () => {}) {
+  const held = await holdStateLock(dir, env);
+  try {
+    await duringHold();
+    return expectRefused(
+      "a second plan",
+      () => terraform(dir, ["plan", "-input=false", "-lock-timeout=0s"], env),
+      /Error acquiring the state lock/,
+    );
+  } finally {
+    await held.release();
+  }
+}
+
+async function main(): Promise<void> {
+  rmSync(WORK, { recursive: true, force: true });
+  rmSync(join(ROOT, ".local", "state"), { recursive: true, force: true }); // the emulator's state only
+  mkdirSync(WORK, { recursive: true });
+  writeCliConfig();
+  const [moto, pg]: [Moto, Postgres] = await phase("start the emulator (TLS) and PostgreSQL 17", async () => {
+    const started = await Promise.all([startMoto(), startPostgres()]);
+    cleanups.push(
+      () => started[0].stop(),
+      () => started[1].destroy(),
+    );
+    return started;
+  });
+  const s3 = s3Client(moto.endpoint, moto.ca!);
+  const local = {
+    NEXUS_LOCAL_ENDPOINT: moto.endpoint,
+    NEXUS_LOCAL_CA_BUNDLE: moto.ca!,
+    NEXUS_WORKER_IMAGE: PLACEHOLDER_IMAGE,
+    NEXUS_ENVIRONMENTS: "dev",
+  };
+  const deployFlags = ["--auto-approve", "--skip-provider-lock"];
+
+  // 1. Bootstrap with local state, then move that state into the bucket it created.
+  const bootstrapOutputs = join(WORK, "bootstrap-outputs.json");
+  await phase("cdktf deploy nexus-bootstrap (local state)", () => {
+    cdktf(["deploy", "nexus-bootstrap", ...deployFlags, "--outputs-file", bootstrapOutputs], local);
+    log(`nexus-bootstrap: ${applied("nexus-bootstrap", local)} resources applied`);
+  });
+  const boot = outputsOf(bootstrapOutputs, "nexus-bootstrap");
+  const remote = {
+    ...local,
+    NEXUS_STATE_BUCKET: boot.state_bucket,
+    NEXUS_STATE_LOCK_TABLE: boot.lock_table,
+    NEXUS_STATE_REGION: REGION,
+    NEXUS_STATE_KMS_KEY_ARN: boot.state_kms_key_arn,
+  };
+  const stateObject = async (stack: string) => {
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: boot.state_bucket, Key: `nexus/${stack}/terraform.tfstate` }),
+    );
+    assert(head.ServerSideEncryption === "aws:kms", `${stack} state is SSE-KMS (got ${head.ServerSideEncryption})`);
+    assert(head.SSEKMSKeyId === boot.state_kms_key_arn, `${stack} state is encrypted with the state key`);
+    return `s3://${boot.state_bucket}/nexus/${stack}/terraform.tfstate, SSE-KMS with the state key`;
+  };
+  await phase("move the bootstrap state into its bucket", async () => {
+    cdktf(["deploy", "nexus-bootstrap", ...deployFlags, "--migrate-state"], remote);
+    log(`nexus-bootstrap state: ${await stateObject("nexus-bootstrap")}`);
+    const plan = terraform(stackDir("nexus-bootstrap"), ["plan", "-input=false", "-detailed-exitcode"], remote);
+    assert(/No changes/.test(plan), "the migrated bootstrap state matches its configuration");
+    rmSync(join(ROOT, ".local", "state", "terraform.nexus-bootstrap.tfstate"), { force: true });
+  });
+
+  // 2. The pull-request view of nexus-dev, before it exists.
+  await phase("plan review of nexus-dev (summary + Checkov on the plan)", () => {
+    cdktf(["synth"], remote);
+    const { summary, planJson } = planStack(stackDir("nexus-dev"), "nexus-dev", remote);
+    writeFileSync(join(WORK, "plan-nexus-dev.md"), summary);
+    console.log(summary);
+    const { verdict, lines } = scanPlan("nexus-dev", planJson);
+    lines.forEach(log);
+    assert(verdict.failed.length === 0 && verdict.stale.length === 0, "the plan passes the Checkov gate");
+  });
+
+  // 3. nexus-dev on the S3 backend, locked in DynamoDB.
+  const devOutputs = join(WORK, "dev-outputs.json");
+  await phase("cdktf deploy nexus-dev (S3 backend, DynamoDB lock)", async () => {
+    cdktf(["deploy", "nexus-dev", ...deployFlags, "--outputs-file", devOutputs], remote);
+    log(`nexus-dev: ${applied("nexus-dev", remote)} resources applied`);
+    log(`nexus-dev state: ${await stateObject("nexus-dev")}`);
+  });
+
+  await phase("second plan after apply (drift the emulator shows)", () => {
+    const plan = terraform(stackDir("nexus-dev"), ["plan", "-input=false", "-lock-timeout=60s"], remote);
+    log(plan.split("\n").find((l) => /^Plan:|No changes/.test(l)) ?? "no plan line");
+  });
+
+  await phase("locking: DynamoDB", async () =>
+    log(`second run refused: ${await proveLocking(stackDir("nexus-dev"), remote)}`),
+  );
+
+  await phase("locking: use_lockfile", async () => {
+    const out = join(WORK, "lockfile.out");
+    const env = { ...remote, NEXUS_STATE_LOCKING: "lockfile" };
+    run(process.execPath, [join(ROOT, "build", "main.js")], {
+      cwd: ROOT,
+      env: { ...process.env, ...env, CDKTF_OUTDIR: out },
+    });
+    const dir = stackDir("nexus-dev", out);
+    terraform(dir, ["init", "-input=false"], env);
+    const lockObject = async () => {
+      const head = await s3.send(
+        new HeadObjectCommand({ Bucket: boot.state_bucket, Key: "nexus/nexus-dev/terraform.tfstate.tflock" }),
+      );
+      assert(head.ContentLength! > 0, "the .tflock object holds the lock info");
+      log("while held: s3://<state bucket>/nexus/nexus-dev/terraform.tfstate.tflock exists");
+    };
+    log(`second run refused: ${await proveLocking(dir, env, lockObject)}`);
+  });
+
+  await phase("backend_override.tf.example, as written", () => {
+    const out = join(WORK, "override.out");
+    run(process.execPath, [join(ROOT, "build", "main.js")], {
+      cwd: ROOT,
+      env: { ...process.env, ...local, CDKTF_OUTDIR: out },
+    });
+    const dir = stackDir("nexus-dev", out);
+    const override = join(dir, "backend_override.tf");
+    cleanups.push(() => rmSync(override, { force: true }));
+    const filled = readFileSync(join(ROOT, "backend_override.tf.example"), "utf8")
+      .replace("<state_bucket output>", boot.state_bucket)
+      .replace("<region>", REGION)
+      .replace("<state_kms_key_arn output>", boot.state_kms_key_arn)
+      .replace("<lock_table output>", boot.lock_table);
+    writeFileSync(override, filled);
+    // How to reach the emulator, as a partial backend configuration: the example itself is unchanged.
+    const emulator = join(WORK, "emulator.s3.tfbackend");
+    const e = moto.endpoint;
+    writeFileSync(
+      emulator,
+      [
+        `endpoints = { s3 = "${e}", dynamodb = "${e}", iam = "${e}", sts = "${e}" }`,
+        `custom_ca_bundle = "${moto.ca}"`,
+        `use_path_style = true`,
+        `skip_credentials_validation = true`,
+        `access_key = "${TEST_CREDENTIALS.accessKeyId}"`,
+        `secret_key = "${TEST_CREDENTIALS.secretAccessKey}"`,
+        "",
+      ].join("\n"),
+    );
+    terraform(dir, ["init", "-input=false", `-backend-config=${emulator}`], local);
+    const plan = terraform(dir, ["plan", "-input=false", "-lock-timeout=60s"], local);
+    assert(
+      /Plan: 0 to add|No changes/.test(plan),
+      "the override points at nexus-dev's existing state, not an empty one",
+    );
+    log(`terraform init with backend_override.tf: ok; ${plan.split("\n").find((l) => /^Plan:|No changes/.test(l))}`);
+    rmSync(override);
+  });
+
+  await phase("worker from cdktf output ingests uploads", async () => {
+    const out = outputsOf(devOutputs, "nexus-dev");
+    const worker = startWorker(out.queue_url, moto, pg);
+    cleanups.push(() => stopProcess(worker));
+    const files: Record<string, string> = {
+      "e2e/hello.txt": "Hello from Nexus!\n",
+      "e2e/ünïcödé.txt": "Grüße ✓\n",
+      "e2e/empty.txt": "",
+    };
+    for (const [key, body] of Object.entries({ ...files, "e2e/photo.png": "no notification" })) {
+      await s3.send(new PutObjectCommand({ Bucket: out.ingest_bucket, Key: key, Body: Buffer.from(body) }));
+    }
+    const deadline = Date.now() + 60_000;
+    let rows: { object_key: string; content: string }[] = [];
+    while (Date.now() < deadline && rows.length < 3) {
+      rows = await pg
+        .query<{ object_key: string; content: string }>("SELECT object_key, content FROM documents ORDER BY object_key")
+        .catch(() => []);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const expected = Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1));
+    assert(
+      JSON.stringify(rows.map((r) => [r.object_key, r.content])) === JSON.stringify(expected),
+      `rows ${JSON.stringify(rows)}`,
+    );
+    log(`${rows.length} rows in PostgreSQL, exactly the uploaded .txt files (over TLS to the TLS-only bucket)`);
+    await stopProcess(worker);
+  });
+
+  await phase("cdktf destroy nexus-dev", () => {
+    cdktf(["destroy", "nexus-dev", ...deployFlags], remote);
+    const left = terraform(stackDir("nexus-dev"), ["state", "list"], remote).trim();
+    assert(left.split("\n").filter((l) => l && !l.startsWith("data.")).length === 0, `nothing left in state: ${left}`);
+  });
+
+  await phase("destroying the bootstrap is refused at plan time", async () => {
+    const refusal = expectRefused(
+      "a destroy plan of nexus-bootstrap",
+      () => terraform(stackDir("nexus-bootstrap"), ["plan", "-destroy", "-input=false", "-lock-timeout=60s"], remote),
+      /Instance cannot be destroyed/,
+    );
+    await s3.send(new HeadBucketCommand({ Bucket: boot.state_bucket }));
+    log(`${refusal} (prevent_destroy); the state bucket is untouched`);
+  });
+}
+
+function startWorker(queueUrl: string, moto: Moto, pg: Postgres): ChildProcess {
+  const logFile = join(WORK, "worker.log");
+  const env = {
+    ...process.env,
+    QUEUE_URL: queueUrl,
+    AWS_REGION: REGION,
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    AWS_S3_FORCE_PATH_STYLE: "true",
+    NODE_EXTRA_CA_CERTS: moto.caBundle, // one file: the system bundle plus the emulator's CA
+    DB_HOST: "127.0.0.1",
+    DB_PORT: String(pg.port),
+    DB_NAME: pg.database,
+    DB_USER: pg.user,
+    DB_PASSWORD: pg.password,
+    DB_SSL: "disable", // the local PostgreSQL stands in for RDS, which runs verify-full
+    WAIT_TIME_SECONDS: "1",
+    HEALTH_FILE: join(WORK, "worker.health"),
+  };
+  const child = spawn(process.execPath, [join(ROOT, "worker", "dist", "index.js")], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (d) => writeFileSync(logFile, d, { flag: "a" }));
+  child.stderr!.on("data", (d) => writeFileSync(logFile, d, { flag: "a" }));
+  return child;
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+async function cleanUp(): Promise<void> {
+  for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+  cleanups.length = 0;
+  for (const out of [OUT, join(WORK, "lockfile.out"), join(WORK, "override.out")]) {
+    if (existsSync(join(out, "stacks")))
+      rmSync(join(out, "stacks", "nexus-dev", "backend_override.tf"), { force: true });
+  }
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void cleanUp().then(() => process.exit(130)));
+}
+
+main()
+  .then(() => {
+    console.log("\ne2e: PASSED\n\n| phase | wall time |\n| --- | --- |");
+    for (const [name, seconds] of phases) console.log(`| ${name} | ${seconds.toFixed(1)} s |`);
+  })
+  .catch((err) => {
+    console.error(`e2e: FAILED: ${err instanceof Error ? err.message : err}`);
+    process.exitCode = 1;
+  })
+  .finally(cleanUp);
