@@ -19,6 +19,8 @@ from typing import Any, Callable
 import moto
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.core.exceptions import JsonRESTError
+from moto.ec2.exceptions import InvalidSecurityGroupRuleIdNotFoundError
+from moto.ec2.models.security_groups import SecurityGroupBackend
 from moto.iam.access_control import PermissionResult
 from moto.s3.models import FakeBucket
 from moto.s3.utils import LOGGING_SERVICE_PRINCIPAL
@@ -42,6 +44,8 @@ PATCHED = {
     "2 policy kept": (lambda: Queue._set_attributes, "4b7aaf3f46363f13"),
     "3 scaling target tags": (lambda: ApplicationAutoScalingResponse.register_scalable_target, "47d20f4695be7069"),
     "4 bucket policy": (lambda: FakeBucket.get_permission, "7571412a3495a0e3"),
+    "6 revoke egress": (lambda: SecurityGroupBackend.revoke_security_group_egress, "8b2b05d2ea5072ee"),
+    "6 revoke ingress": (lambda: SecurityGroupBackend.revoke_security_group_ingress, "271a8e2bae4f8176"),
 }
 
 
@@ -284,10 +288,45 @@ def patch_bucket_policy() -> None:
     FakeBucket.get_permission = get_permission
 
 
+# --- Gap 6: revoking a security group rule ID that does not exist ---------------------------------
+
+
+def patch_unknown_rule_id() -> None:
+    """AWS answers `InvalidSecurityGroupRuleId.NotFound` when SecurityGroupRuleIds names a rule the
+    group does not have (the AWS provider treats that code, on delete, as already deleted); moto
+    answers `InvalidPermission.NotFound`, which the provider reports as a failed destroy."""
+
+    def wrap(original: Callable[..., Any], rules_of: str) -> Callable[..., Any]:
+        signature = inspect.signature(original)
+
+        def revoke(self: SecurityGroupBackend, *args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(self, *args, **kwargs)
+            rule_ids = bound.arguments.get("security_rule_ids") or []
+            group = self.get_security_group_by_name_or_id(bound.arguments["group_name_or_id"], bound.arguments.get("vpc_id"))
+            if group is not None:
+                known = {rule.id for rule in getattr(group, rules_of)}
+                for rule_id in rule_ids:
+                    if rule_id not in known:
+                        raise InvalidSecurityGroupRuleIdNotFoundError(rule_id)
+            return original(self, *args, **kwargs)
+
+        return revoke
+
+    SecurityGroupBackend.revoke_security_group_egress = wrap(SecurityGroupBackend.revoke_security_group_egress, "egress_rules")
+    SecurityGroupBackend.revoke_security_group_ingress = wrap(SecurityGroupBackend.revoke_security_group_ingress, "ingress_rules")
+
+
 def apply_all() -> list[str]:
     """Checks, then patches every gap; returns their names for the start-up line."""
     self_check()
-    patches = [patch_log_delivery, patch_redrive_allow_policy, patch_policy_kept, patch_scaling_target_tags, patch_bucket_policy]
+    patches = [
+        patch_log_delivery,
+        patch_redrive_allow_policy,
+        patch_policy_kept,
+        patch_scaling_target_tags,
+        patch_bucket_policy,
+        patch_unknown_rule_id,
+    ]
     for patch in patches:
         patch()
     return [p.__name__ for p in patches]

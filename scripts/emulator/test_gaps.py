@@ -189,3 +189,20 @@ def test_the_launcher_refuses_to_patch_code_it_was_not_written_against() -> None
     target, _ = gaps.PATCHED["4 bucket policy"]
     with pytest.raises(gaps.EmulatorDrift, match="gap 4 bucket policy changed"):
         gaps.self_check({"4 bucket policy": (target, "0000000000000000")})
+
+
+# Gap 6 ---------------------------------------------------------------------------------------------
+
+
+def test_revoking_an_unknown_rule_id_answers_as_aws_does(endpoint: dict[str, Any]) -> None:
+    ec2 = client(endpoint, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="gap6", Description="gap6", VpcId=vpc)["GroupId"]
+    permission = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.9.0.0/16"}]}
+    rule = ec2.authorize_security_group_egress(GroupId=group, IpPermissions=[permission])["SecurityGroupRules"][0]
+    ec2.revoke_security_group_egress(GroupId=group, SecurityGroupRuleIds=[rule["SecurityGroupRuleId"]])
+    for revoke in (ec2.revoke_security_group_egress, ec2.revoke_security_group_ingress):
+        with pytest.raises(ClientError, match="InvalidSecurityGroupRuleId.NotFound"):
+            revoke(GroupId=group, SecurityGroupRuleIds=[rule["SecurityGroupRuleId"]])
+    with pytest.raises(ClientError, match="InvalidPermission.NotFound"):  # by permission: unchanged
+        ec2.revoke_security_group_egress(GroupId=group, IpPermissions=[permission])
