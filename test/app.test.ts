@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, Testing } from "cdktf";
@@ -8,6 +8,7 @@ import { NexusStack } from "../stacks/app/nexus-stack";
 import { RemoteStateSettings, remoteStateSettings } from "../stacks/state/remote-state";
 import { resolveConfig } from "../stacks/config/config";
 import { sourceHash } from "../stacks/registry/source-hash";
+import { outputsTable } from "../scripts/docs/reference";
 import { Synthesized, TEST_IMAGE_BUILD, TEST_STATE, synthBootstrap, synthNexus, synthesize } from "./synth";
 
 function stackNames(app: App): string[] {
@@ -26,7 +27,7 @@ describe("the app", () => {
     buildApp(app, {
       repoRoot: repoRoot(),
       environments: ["dev"],
-      env: { NEXUS_WORKER_IMAGE: "registry.example.com/nexus/worker:1.0.0" },
+      env: { NEXUS_WORKER_IMAGE: "123456789012.dkr.ecr.us-east-1.amazonaws.com/nexus-worker:1.0.0" },
     });
     const stack = app.node.findChild("nexus-dev") as NexusStack;
     expect(synthesize(stack).resources("docker_image")).toEqual({});
@@ -53,21 +54,20 @@ describe("the app", () => {
     });
   });
 
-  test("outputs what operators and the worker need", () => {
-    expect(Object.keys(synthNexus("dev").json.output).sort()).toEqual(
-      [
-        "db_endpoint",
-        "db_secret_arn",
-        "dead_letter_queue_url",
-        "ecr_repository_url",
-        "ecs_cluster",
-        "ecs_service",
-        "ingest_bucket",
-        "queue_arn",
-        "queue_url",
-        "worker_log_group",
-      ].sort(),
+  test("outputs what operators and the worker need, named <thing>_<attribute>, each with a description", () => {
+    for (const synth of [synthNexus("dev"), synthBootstrap()]) {
+      for (const [name, output] of Object.entries(synth.json.output as Record<string, { description?: string }>)) {
+        expect(name).toMatch(/^[a-z0-9]+(_[a-z0-9]+)*_(name|url|uri|arn|endpoint)$/);
+        expect(output.description?.length).toBeGreaterThan(20);
+      }
+    }
+    expect(Object.keys(synthNexus("dev").json.output)).toEqual(
+      expect.arrayContaining(["ingest_bucket_name", "ingest_queue_url", "database_endpoint", "worker_log_group_name"]),
     );
+  });
+
+  test("the README's outputs table is the one generated from the stacks", () => {
+    expect(readFileSync(join(repoRoot(), "README.md"), "utf8")).toContain(outputsTable());
   });
 });
 

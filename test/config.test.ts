@@ -114,8 +114,18 @@ describe("config validation names the key, the value and what is allowed", () =>
     ],
     [
       "an image without tag or digest",
-      () => resolveConfig("dev", { worker: { imageUri: "example.com/worker" } }),
-      /worker\.imageUri/,
+      () => resolveConfig("dev", { worker: { imageUri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/worker" } }),
+      /worker\.imageUri must be an ECR image with a tag or digest/,
+    ],
+    [
+      "an image outside ECR (no internet path to pull it)",
+      () => resolveConfig("dev", { worker: { imageUri: "docker.io/library/node:22" } }),
+      /worker\.imageUri must be an ECR image/,
+    ],
+    [
+      "an ECR image of another region",
+      () => resolveConfig("dev", { worker: { imageUri: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/worker:v1" } }),
+      /worker\.imageUri must be an ECR image in us-east-1: tasks pull only through this region's VPC endpoints, got/,
     ],
     ["a region that is not one", () => resolveConfig("dev", { region: "mars-1" }), /region must be an AWS region name/],
   ];

@@ -33,4 +33,36 @@ describe("the worker registry", () => {
     expect(prebuilt.json.provider.docker).toBeUndefined();
     expect(JSON.parse(prebuilt.only("aws_ecs_task_definition").container_definitions)[0].image).toBe(uri);
   });
+
+  describe("a prebuilt image", () => {
+    const uri = "210987654321.dkr.ecr.us-east-1.amazonaws.com/team/worker@sha256:" + "a".repeat(64);
+    const prebuilt = synthesize(nexusStack("dev", { worker: { imageUri: uri } }));
+
+    test("is pulled with exactly the repository its URI names, not the stack's own", () => {
+      const execution = Object.values(prebuilt.resources("aws_iam_role_policy")).find((p) =>
+        p.name.endsWith("-execution"),
+      )!;
+      const [pull] = JSON.parse(execution.policy).Statement;
+      expect(pull.Action).toEqual([
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchGetImage",
+      ]);
+      expect(pull.Resource).toEqual([
+        expect.stringMatching(
+          /^arn:\$\{data\.aws_partition\.\S+\.partition\}:ecr:us-east-1:210987654321:repository\/team\/worker$/,
+        ),
+      ]);
+    });
+
+    test("must belong to the deploying account: a precondition Terraform checks at plan time", () => {
+      const [check] = prebuilt.json.output.worker_image_uri.precondition;
+      expect(check.condition).toMatch(/^\$\{"210987654321" == data\.aws_caller_identity\.\S+\.account_id\}$/);
+      expect(check.error_message).toMatch(/names account 210987654321, not the account this stack deploys to/);
+    });
+
+    test("a built image needs no such check", () => {
+      expect(synthNexus("dev").json.output.worker_image_uri.precondition).toBeUndefined();
+    });
+  });
 });

@@ -68,7 +68,9 @@ function expectRefused(what: string, body: () => unknown, pattern: RegExp): stri
   try {
     body();
   } catch (err) {
-    if (err instanceof CommandError && pattern.test(err.output)) return pattern.exec(err.output)![0];
+    // Terraform wraps diagnostics in a box (│) at the terminal width: match on the unwrapped text.
+    const text = err instanceof CommandError ? err.output.replace(/\s*│\s*/g, " ").replace(/\s+/g, " ") : "";
+    if (pattern.test(text)) return pattern.exec(text)![0];
     throw err;
   }
   throw new Error(`${what} was not refused`);
@@ -120,18 +122,18 @@ async function main(): Promise<void> {
   const boot = outputsOf(bootstrapOutputs, "nexus-bootstrap");
   const remote = {
     ...local,
-    NEXUS_STATE_BUCKET: boot.state_bucket,
-    NEXUS_STATE_LOCK_TABLE: boot.lock_table,
+    NEXUS_STATE_BUCKET: boot.state_bucket_name,
+    NEXUS_STATE_LOCK_TABLE: boot.lock_table_name,
     NEXUS_STATE_REGION: REGION,
     NEXUS_STATE_KMS_KEY_ARN: boot.state_kms_key_arn,
   };
   const stateObject = async (stack: string) => {
     const head = await s3.send(
-      new HeadObjectCommand({ Bucket: boot.state_bucket, Key: `nexus/${stack}/terraform.tfstate` }),
+      new HeadObjectCommand({ Bucket: boot.state_bucket_name, Key: `nexus/${stack}/terraform.tfstate` }),
     );
     assert(head.ServerSideEncryption === "aws:kms", `${stack} state is SSE-KMS (got ${head.ServerSideEncryption})`);
     assert(head.SSEKMSKeyId === boot.state_kms_key_arn, `${stack} state is encrypted with the state key`);
-    return `s3://${boot.state_bucket}/nexus/${stack}/terraform.tfstate, SSE-KMS with the state key`;
+    return `s3://${boot.state_bucket_name}/nexus/${stack}/terraform.tfstate, SSE-KMS with the state key`;
   };
   await phase("move the bootstrap state into its bucket", async () => {
     cdktf(["deploy", "nexus-bootstrap", ...deployFlags, "--migrate-state"], remote);
@@ -150,6 +152,19 @@ async function main(): Promise<void> {
     const { verdict, lines } = scanPlan("nexus-dev", planJson);
     lines.forEach(log);
     assert(verdict.failed.length === 0 && verdict.stale.length === 0, "the plan passes the Checkov gate");
+  });
+
+  await phase("a prebuilt image from another account is refused at plan time", () => {
+    const out = join(WORK, "foreign-image.out");
+    const env = { ...local, NEXUS_WORKER_IMAGE: "999999999999.dkr.ecr.us-east-1.amazonaws.com/other/worker:v1" };
+    run(process.execPath, [join(ROOT, "build", "main.js")], { cwd: ROOT, env: { ...process.env, ...env, CDKTF_OUTDIR: out } });
+    terraform(stackDir("nexus-dev", out), ["init", "-input=false"], env);
+    const refusal = expectRefused(
+      "a plan with another account's image",
+      () => terraform(stackDir("nexus-dev", out), ["plan", "-input=false", "-lock=false"], env),
+      /worker\.imageUri names account 999999999999, not the account this stack deploys to/,
+    );
+    log(`plan refused: ${refusal}`);
   });
 
   // 3. nexus-dev on the S3 backend, locked in DynamoDB.
@@ -180,7 +195,7 @@ async function main(): Promise<void> {
     terraform(dir, ["init", "-input=false"], env);
     const lockObject = async () => {
       const head = await s3.send(
-        new HeadObjectCommand({ Bucket: boot.state_bucket, Key: "nexus/nexus-dev/terraform.tfstate.tflock" }),
+        new HeadObjectCommand({ Bucket: boot.state_bucket_name, Key: "nexus/nexus-dev/terraform.tfstate.tflock" }),
       );
       assert(head.ContentLength! > 0, "the .tflock object holds the lock info");
       log("while held: s3://<state bucket>/nexus/nexus-dev/terraform.tfstate.tflock exists");
@@ -198,10 +213,10 @@ async function main(): Promise<void> {
     const override = join(dir, "backend_override.tf");
     cleanups.push(() => rmSync(override, { force: true }));
     const filled = readFileSync(join(ROOT, "backend_override.tf.example"), "utf8")
-      .replace("<state_bucket output>", boot.state_bucket)
+      .replace("<state_bucket_name output>", boot.state_bucket_name)
       .replace("<region>", REGION)
       .replace("<state_kms_key_arn output>", boot.state_kms_key_arn)
-      .replace("<lock_table output>", boot.lock_table);
+      .replace("<lock_table_name output>", boot.lock_table_name);
     writeFileSync(override, filled);
     // How to reach the emulator, as a partial backend configuration: the example itself is unchanged.
     const emulator = join(WORK, "emulator.s3.tfbackend");
@@ -230,7 +245,7 @@ async function main(): Promise<void> {
 
   await phase("worker from cdktf output ingests uploads", async () => {
     const out = outputsOf(devOutputs, "nexus-dev");
-    const worker = startWorker(out.queue_url, moto, pg);
+    const worker = startWorker(out.ingest_queue_url, moto, pg);
     cleanups.push(() => stopProcess(worker));
     const files: Record<string, string> = {
       "e2e/hello.txt": "Hello from Nexus!\n",
@@ -238,7 +253,7 @@ async function main(): Promise<void> {
       "e2e/empty.txt": "",
     };
     for (const [key, body] of Object.entries({ ...files, "e2e/photo.png": "no notification" })) {
-      await s3.send(new PutObjectCommand({ Bucket: out.ingest_bucket, Key: key, Body: Buffer.from(body) }));
+      await s3.send(new PutObjectCommand({ Bucket: out.ingest_bucket_name, Key: key, Body: Buffer.from(body) }));
     }
     const deadline = Date.now() + 60_000;
     let rows: { object_key: string; content: string }[] = [];
@@ -269,7 +284,7 @@ async function main(): Promise<void> {
       () => terraform(stackDir("nexus-bootstrap"), ["plan", "-destroy", "-input=false", "-lock-timeout=60s"], remote),
       /Instance cannot be destroyed/,
     );
-    await s3.send(new HeadBucketCommand({ Bucket: boot.state_bucket }));
+    await s3.send(new HeadBucketCommand({ Bucket: boot.state_bucket_name }));
     log(`${refusal} (prevent_destroy); the state bucket is untouched`);
   });
 }

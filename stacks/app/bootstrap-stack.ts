@@ -28,8 +28,17 @@ export class BootstrapStack extends AwsStack {
     });
     const aws = new AwsContext(this, "aws-context", props.region);
     this.backend = new StateBackend(this, "state", { aws, name: props.project });
-    new TerraformOutput(this, "state_bucket", { value: this.backend.bucket.name });
-    new TerraformOutput(this, "lock_table", { value: this.backend.lockTable.name });
-    new TerraformOutput(this, "state_kms_key_arn", { value: this.backend.key.arn });
+    new TerraformOutput(this, "state_bucket_name", {
+      value: this.backend.bucket.name,
+      description: "S3 bucket holding every stack's state: NEXUS_STATE_BUCKET",
+    });
+    new TerraformOutput(this, "lock_table_name", {
+      value: this.backend.lockTable.name,
+      description: "DynamoDB table of state locks: NEXUS_STATE_LOCK_TABLE (locking dynamodb or both)",
+    });
+    new TerraformOutput(this, "state_kms_key_arn", {
+      value: this.backend.key.arn,
+      description: "KMS key that encrypts the state objects: NEXUS_STATE_KMS_KEY_ARN",
+    });
   }
 }

@@ -66,6 +66,7 @@ export class NexusStack extends AwsStack {
       config: config.database,
     });
     this.registry = new Registry(this, "registry", {
+      aws,
       name,
       dataKey,
       ...config.registry,
@@ -85,20 +86,48 @@ export class NexusStack extends AwsStack {
     this.outputs();
   }
 
+  /** Named `<thing>_<attribute>`, each with the description `cdktf output` and the README show. */
   private outputs(): void {
-    const outputs: Record<string, string> = {
-      ingest_bucket: this.ingest.bucket.name,
-      queue_url: this.ingest.queue.url,
-      queue_arn: this.ingest.queue.arn,
-      dead_letter_queue_url: this.ingest.deadLetterQueue.url,
-      ecr_repository_url: this.registry.repository.repositoryUrl,
-      ecs_cluster: this.worker.cluster.name,
-      ecs_service: this.worker.service.name,
-      db_endpoint: this.database.instance.endpoint,
-      db_secret_arn: this.database.secretArn,
-      worker_log_group: this.worker.logGroup.name,
-    };
-    for (const [id, value] of Object.entries(outputs)) new TerraformOutput(this, id, { value });
+    const outputs: [string, string, string][] = [
+      [
+        "ingest_bucket_name",
+        this.ingest.bucket.name,
+        "S3 bucket to upload files to; ObjectCreated of matching keys goes to the ingest queue",
+      ],
+      ["ingest_queue_url", this.ingest.queue.url, "SQS queue of the bucket's notifications: the worker's QUEUE_URL"],
+      ["ingest_queue_arn", this.ingest.queue.arn, "ARN of the ingest queue, for alarms and redrive"],
+      [
+        "dead_letter_queue_url",
+        this.ingest.deadLetterQueue.url,
+        "Messages that failed maxReceiveCount receives; inspect and redrive from here",
+      ],
+      ["ecr_repository_url", this.registry.repository.repositoryUrl, "ECR repository of the worker image"],
+      ["ecs_cluster_name", this.worker.cluster.name, "ECS cluster of the worker service"],
+      ["ecs_service_name", this.worker.service.name, "ECS service that runs the worker tasks"],
+      [
+        "database_endpoint",
+        this.database.instance.endpoint,
+        "host:port of RDS PostgreSQL, reachable only from the worker's security group",
+      ],
+      [
+        "database_secret_arn",
+        this.database.secretArn,
+        "Secrets Manager secret RDS manages for the master user (username, password)",
+      ],
+      [
+        "worker_log_group_name",
+        this.worker.logGroup.name,
+        "CloudWatch Logs group of the worker (JSON lines and EMF metrics)",
+      ],
+    ];
+    for (const [id, value, description] of outputs) new TerraformOutput(this, id, { value, description });
+    const image = new TerraformOutput(this, "worker_image_uri", {
+      value: this.registry.imageUri,
+      description: "The image the worker tasks run (a prebuilt URI is checked against this account at plan time)",
+    });
+    // cdktf 0.21 does not synthesize an output's `precondition` prop: write the block itself.
+    const check = this.registry.imageCheck;
+    if (check) image.addOverride("precondition", [{ condition: check.condition, error_message: check.errorMessage }]);
   }
 }
 

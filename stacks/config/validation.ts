@@ -4,6 +4,7 @@
  */
 import type { NexusConfig } from "./config";
 import { parseCidr } from "../shared/cidr";
+import { parseEcrImage } from "../registry/image-uri";
 
 export class ConfigError extends Error {
   constructor(
@@ -101,8 +102,22 @@ function validateWorker(config: NexusConfig): void {
   requireInt("worker.concurrency", w.concurrency, 1, 50);
   requireInt("worker.maxObjectBytes", w.maxObjectBytes, 1, 256 * 1024 * 1024);
   requireRetention("worker.logRetentionDays", w.logRetentionDays);
-  if (w.imageUri !== undefined && !/^[\w.-]+(:\d+)?\/[\w./-]+(:[\w.-]+|@sha256:[a-f0-9]{64})$/.test(w.imageUri)) {
-    throw new ConfigError("worker.imageUri", w.imageUri, "an image reference with a tag or digest (registry/repo:tag)");
+  if (w.imageUri !== undefined) {
+    const image = parseEcrImage(w.imageUri);
+    if (!image) {
+      throw new ConfigError(
+        "worker.imageUri",
+        w.imageUri,
+        "an ECR image with a tag or digest (<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>)",
+      );
+    }
+    if (image.region !== config.region) {
+      throw new ConfigError(
+        "worker.imageUri",
+        w.imageUri,
+        `an ECR image in ${config.region}: tasks pull only through this region's VPC endpoints`,
+      );
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { Precondition } from "cdktf";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { DataAwsEcrAuthorizationToken } from "@cdktf/provider-aws/lib/data-aws-ecr-authorization-token";
@@ -6,9 +7,12 @@ import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { Image } from "@cdktf/provider-docker/lib/image";
 import { RegistryImage } from "@cdktf/provider-docker/lib/registry-image";
 import { DataKey } from "../encryption/data-key";
+import { AwsContext } from "../shared/aws-context";
+import { parseEcrImage } from "./image-uri";
 import { PolicyStatement } from "../shared/iam";
 
 export interface RegistryProps {
+  readonly aws: AwsContext;
   readonly name: string;
   readonly dataKey: DataKey;
   /** Images kept by the lifecycle policy; older ones expire. */
@@ -28,6 +32,13 @@ export class Registry extends Construct {
   readonly repository: EcrRepository;
   /** The image reference the task definition runs. */
   readonly imageUri: string;
+  /** The repository the execution role pulls from: this one, or the one a prebuilt URI names. */
+  readonly pullRepositoryArn: string;
+  /**
+   * A plan-time check of the image (a Terraform `precondition`): a prebuilt URI must name this
+   * stack's account, known only once Terraform reads the caller identity.
+   */
+  readonly imageCheck?: Precondition;
 
   constructor(scope: Construct, id: string, props: RegistryProps) {
     super(scope, id);
@@ -51,19 +62,31 @@ export class Registry extends Construct {
         ],
       }),
     });
-    this.imageUri =
-      props.image.kind === "prebuilt"
-        ? props.image.uri
-        : this.buildAndPush(props.image.sourceHash, props.image.contextDir);
+    if (props.image.kind === "build") {
+      this.imageUri = this.buildAndPush(props.image.sourceHash, props.image.contextDir);
+      this.pullRepositoryArn = this.repository.arn;
+      return;
+    }
+    // The URI's shape and region were checked with the config; its account can be checked only here.
+    const image = parseEcrImage(props.image.uri)!;
+    const { aws } = props;
+    this.imageUri = props.image.uri;
+    this.pullRepositoryArn = `arn:${aws.partition}:ecr:${image.region}:${image.account}:repository/${image.repository}`;
+    this.imageCheck = {
+      condition: `\${"${image.account}" == ${aws.accountIdExpression}}`,
+      errorMessage:
+        `worker.imageUri names account ${image.account}, not the account this stack deploys to: a pull from ` +
+        "another account needs a repository policy there, which Nexus does not manage; push the image to this account's ECR.",
+    };
   }
 
-  /** ECR pull on this repository, for the task execution role. */
+  /** ECR pull on exactly the repository the worker image lives in, for the task execution role. */
   grantPull(): PolicyStatement {
     return {
       Sid: "PullWorkerImage",
       Effect: "Allow",
       Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
-      Resource: [this.repository.arn],
+      Resource: [this.pullRepositoryArn],
     };
   }
 

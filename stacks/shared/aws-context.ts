@@ -5,6 +5,8 @@ import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 /** Account, partition and region of a stack, resolved by Terraform at plan time (no AWS call at synth). */
 export class AwsContext extends Construct {
   readonly accountId: string;
+  /** The account id as a bare Terraform expression (no `${}`), for conditions. */
+  readonly accountIdExpression: string;
   readonly partition: string;
 
   constructor(
@@ -13,7 +15,9 @@ export class AwsContext extends Construct {
     readonly region: string,
   ) {
     super(scope, id);
-    this.accountId = new DataAwsCallerIdentity(this, "caller").accountId;
+    const caller = new DataAwsCallerIdentity(this, "caller");
+    this.accountId = caller.accountId;
+    this.accountIdExpression = `${caller.fqn}.account_id`;
     this.partition = new DataAwsPartition(this, "partition").partition;
   }
 

@@ -15,7 +15,7 @@ export interface RemoteStateSettings {
   readonly region: string;
   /** @default "dynamodb" */
   readonly locking: Locking;
-  /** The lock table (the bootstrap stack's `lock_table`); required unless locking is `lockfile`. */
+  /** The lock table (the bootstrap stack's `lock_table_name`); required unless locking is `lockfile`. */
   readonly lockTable?: string;
   /** KMS key the state objects are encrypted with (the bootstrap stack's `state_kms_key_arn`). */
   readonly kmsKeyArn?: string;
