@@ -5,7 +5,8 @@
  * hashed Terraform address, and the same whichever Checkov engine (Python or graph) reported it.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, relative } from "node:path";
 
 export interface Finding {
@@ -54,11 +55,12 @@ export const PLAN_JSON = "tfplan.json";
 export function runCheckov(repoRoot: string, files: readonly string[], options: { plan?: boolean } = {}): Scan {
   const bin = join(repoRoot, ".venv", "bin", "checkov");
   const framework = options.plan ? ["--framework", "terraform_plan"] : [];
+  const scanned = files.map((file) => (file.endsWith(".tf.json") ? parseableCopy(repoRoot, file) : file));
   const args = [
     "--config-file",
     join(repoRoot, ".checkov.yaml"),
     ...framework,
-    ...files.flatMap((f) => ["-f", f]),
+    ...scanned.flatMap((f) => ["-f", f]),
     "-o",
     "json",
   ];
@@ -86,8 +88,26 @@ type StackResources = Record<string, Record<string, { "//"?: { metadata?: { path
 
 const stackJson = new Map<string, StackResources>();
 
+/** Copies Checkov scans instead of the synthesized files, by absolute path, and the file each stands for. */
+const originals = new Map<string, string>();
+
+/**
+ * Checkov 3.3.30's terraform_json parser reads every key of the `terraform` block as a block and
+ * rejects the whole file ("this method receives only dicts") at `required_version`, a string. It
+ * scans a copy whose `required_version` value is `{}` instead: same lines, same resources, and
+ * findings are reported against the synthesized file itself.
+ */
+function parseableCopy(repoRoot: string, file: string): string {
+  const original = isAbsolute(file) ? file : join(repoRoot, file);
+  const copy = join(mkdtempSync(join(tmpdir(), "nexus-checkov-")), "cdk.tf.json");
+  writeFileSync(copy, readFileSync(original, "utf8").replace(/"required_version": "[^"]*"/, '"required_version": {}'));
+  originals.set(copy, original);
+  return copy;
+}
+
 function toFinding(repoRoot: string, record: CheckovRecord, passed: boolean): Finding {
-  const absolute = isAbsolute(record.file_abs_path) ? record.file_abs_path : join(repoRoot, record.file_abs_path);
+  const reported = isAbsolute(record.file_abs_path) ? record.file_abs_path : join(repoRoot, record.file_abs_path);
+  const absolute = originals.get(reported) ?? reported;
   const file = relative(repoRoot, absolute);
   const base = {
     checkId: record.check_id,
