@@ -8,14 +8,23 @@
  */
 import { App } from "cdktf";
 import { buildApp, repoRoot } from "./stacks/app/app";
+import { ConfigError } from "./stacks/config/errors";
 
 const app = new App();
-buildApp(app, {
-  environments: process.env.NEXUS_ENVIRONMENTS?.split(",")
-    .map((e) => e.trim())
-    .filter(Boolean),
-  overrides: app.node.tryGetContext("nexus"),
-  env: process.env,
-  repoRoot: repoRoot(),
-});
+try {
+  buildApp(app, {
+    environments: process.env.NEXUS_ENVIRONMENTS?.split(",")
+      .map((e) => e.trim())
+      .filter(Boolean),
+    overrides: app.node.tryGetContext("nexus"),
+    env: process.env,
+    repoRoot: repoRoot(),
+  });
+} catch (err) {
+  // A configuration mistake is one line naming the key, the value and what is allowed; nothing is
+  // synthesized. Anything else is a bug and keeps its stack trace.
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(2);
+}
 app.synth();

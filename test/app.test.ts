@@ -124,7 +124,8 @@ describe("state backend", () => {
     expect(remoteStateSettings({}, context)).toEqual({ ...context, locking: "dynamodb", kmsKeyArn: undefined });
     expect(remoteStateSettings({ NEXUS_STATE_BUCKET: "env-bucket" }, context)?.bucket).toBe("env-bucket");
     expect(
-      remoteStateSettings({ NEXUS_STATE_LOCKING: "lockfile" }, { bucket: "b", region: "r" })?.lockTable,
+      remoteStateSettings({ NEXUS_STATE_LOCKING: "lockfile" }, { bucket: "state-bucket", region: "us-east-1" })
+        ?.lockTable,
     ).toBeUndefined();
     expect(remoteStateSettings({}, undefined)).toBeUndefined();
   });

@@ -70,7 +70,7 @@ describe("config validation names the key, the value and what is allowed", () =>
     [
       "fewer than two AZs",
       () => resolveConfig("dev", { network: { availabilityZones: ["us-east-1a"] } }),
-      /network\.availabilityZones must be at least 2 availability zones, got \["us-east-1a"\]/,
+      /network\.availabilityZones must be 2 to 4 distinct availability zones of the region, got \["us-east-1a"\]/,
     ],
     [
       "an AZ of another region",

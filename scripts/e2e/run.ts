@@ -157,7 +157,10 @@ async function main(): Promise<void> {
   await phase("a prebuilt image from another account is refused at plan time", () => {
     const out = join(WORK, "foreign-image.out");
     const env = { ...local, NEXUS_WORKER_IMAGE: "999999999999.dkr.ecr.us-east-1.amazonaws.com/other/worker:v1" };
-    run(process.execPath, [join(ROOT, "build", "main.js")], { cwd: ROOT, env: { ...process.env, ...env, CDKTF_OUTDIR: out } });
+    run(process.execPath, [join(ROOT, "build", "main.js")], {
+      cwd: ROOT,
+      env: { ...process.env, ...env, CDKTF_OUTDIR: out },
+    });
     terraform(stackDir("nexus-dev", out), ["init", "-input=false"], env);
     const refusal = expectRefused(
       "a plan with another account's image",

@@ -5,6 +5,8 @@ import { StateBackendChoice, remoteStateSettings } from "../state/remote-state";
 import { LocalTarget, localTargetSettings } from "./local-target";
 import { BootstrapStack } from "./bootstrap-stack";
 import { DEFAULT_REGION, ENVIRONMENTS, NexusOverrides, resolveConfig } from "../config/config";
+import { parseSettings } from "../config/errors";
+import { nexusContext } from "../config/schema";
 import { NexusStack } from "./nexus-stack";
 import { sourceHash } from "../registry/source-hash";
 
@@ -14,8 +16,8 @@ export const IMAGE_SOURCES = ["Dockerfile", ".dockerignore", "worker"];
 export interface AppInputs {
   /** Environments to synthesize. @default every preset (dev, prod) */
   readonly environments?: readonly string[];
-  /** Per-environment overrides, e.g. from the `nexus` context of cdktf.json. */
-  readonly overrides?: Record<string, NexusOverrides>;
+  /** The `nexus` context of cdktf.json (overrides per environment): checked against the schema here. */
+  readonly overrides?: unknown;
   readonly env?: NodeJS.ProcessEnv;
   /** The repository root (Dockerfile and worker/). */
   readonly repoRoot: string;
@@ -28,7 +30,7 @@ export const nexusStackName = (environment: string) => `nexus-${environment}`;
 /** Builds the whole app: the bootstrap stack and one Nexus stack per environment. */
 export function buildApp(app: App, inputs: AppInputs): void {
   const env = inputs.env ?? {};
-  const overrides = inputs.overrides ?? {};
+  const overrides = parseSettings(nexusContext, inputs.overrides ?? {}, ["nexus"]);
   const environments = inputs.environments ?? ENVIRONMENTS;
   const localTarget = localTargetSettings(env);
   const state: StateBackendChoice = {
@@ -47,7 +49,7 @@ export function buildApp(app: App, inputs: AppInputs): void {
     state,
   });
   for (const environment of environments) {
-    const envOverrides = { ...overrides[environment] };
+    const envOverrides: NexusOverrides = { ...overrides[environment as keyof typeof overrides] };
     if (env.NEXUS_WORKER_IMAGE) envOverrides.worker = { ...envOverrides.worker, imageUri: env.NEXUS_WORKER_IMAGE };
     const config = resolveConfig(environment, envOverrides);
     new NexusStack(app, nexusStackName(environment), { config, state, imageBuild });

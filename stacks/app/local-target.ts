@@ -6,6 +6,7 @@
  * resource, data source and output is the one AWS gets.
  */
 import type { S3BackendConfig } from "cdktf";
+import { ConfigError } from "../config/errors";
 import type { AwsProviderConfig, AwsProviderEndpoints } from "@cdktf/provider-aws/lib/provider";
 
 export interface LocalTarget {
@@ -48,18 +49,18 @@ export function localTargetSettings(env: NodeJS.ProcessEnv): LocalTarget | undef
   try {
     url = new URL(endpoint);
   } catch {
-    throw new Error(
+    throw new ConfigError(
       `nexus local target: NEXUS_LOCAL_ENDPOINT must be a URL such as https://127.0.0.1:4566, got ${JSON.stringify(endpoint)}`,
     );
   }
   if (url.protocol !== "https:" || !isLoopback(url.hostname) || url.pathname !== "/") {
-    throw new Error(
+    throw new ConfigError(
       `nexus local target: NEXUS_LOCAL_ENDPOINT must be https on a loopback address (127.0.0.0/8, localhost, [::1]) with no path, got ${JSON.stringify(endpoint)}`,
     );
   }
   const caBundle = env.NEXUS_LOCAL_CA_BUNDLE;
   if (!caBundle)
-    throw new Error(
+    throw new ConfigError(
       "nexus local target: NEXUS_LOCAL_ENDPOINT is set, so NEXUS_LOCAL_CA_BUNDLE (the emulator's CA file) must be set too",
     );
   return { endpoint: url.origin, caBundle };

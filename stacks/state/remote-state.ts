@@ -1,5 +1,7 @@
 import { TerraformStack, S3Backend, LocalBackend } from "cdktf";
 import { LocalTarget, localBackendSettings } from "../app/local-target";
+import { ConfigError, parseSettings } from "../config/errors";
+import { nexusStateContext } from "../config/schema";
 
 /**
  * How Terraform serialises runs on one state object: `dynamodb` (a lock item in the bootstrap's
@@ -23,8 +25,8 @@ export interface RemoteStateSettings {
 
 type StateContext = Partial<Record<keyof RemoteStateSettings, string>>;
 
-function stateError(message: string): Error {
-  return new Error(`nexus state backend: ${message}`);
+function stateError(message: string): ConfigError {
+  return new ConfigError(`nexus state backend: ${message}`);
 }
 
 /**
@@ -34,7 +36,7 @@ function stateError(message: string): Error {
  * use local state, so synth and tests need no AWS account.
  */
 export function remoteStateSettings(env: NodeJS.ProcessEnv, context: unknown): RemoteStateSettings | undefined {
-  const fromContext = (context ?? {}) as StateContext;
+  const fromContext: StateContext = parseSettings(nexusStateContext, context ?? {}, ["nexusState"]);
   const bucket = env.NEXUS_STATE_BUCKET ?? fromContext.bucket;
   if (!bucket) return undefined;
   const lockTable = env.NEXUS_STATE_LOCK_TABLE ?? fromContext.lockTable;
