@@ -88,5 +88,13 @@ export function writeCliConfig(mirror = findProviderMirror()): string | undefine
 
 /** The environment every Terraform (and cdktf) command runs with. */
 export function terraformEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...process.env, TF_CLI_CONFIG_FILE: CLI_CONFIG, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1", ...extra };
+  return {
+    ...process.env,
+    TF_CLI_CONFIG_FILE: CLI_CONFIG,
+    TF_IN_AUTOMATION: "1",
+    CHECKPOINT_DISABLE: "1",
+    // cdktf keeps a telemetry id in ~/.cdktf unless told where its home is.
+    CDKTF_HOME: join(ROOT, ".toolchain", "cdktf"),
+    ...extra,
+  };
 }

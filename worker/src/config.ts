@@ -1,9 +1,58 @@
 /**
- * The worker's configuration, read once from the environment the stacks inject. Defaults are
- * applied here; a missing or invalid variable stops the worker at start with one line naming it.
+ * The worker's configuration, read once from the environment the stacks inject. One schema says
+ * what every variable allows and its default; a missing or invalid variable stops the worker at
+ * start with one line naming it, the value given and what is allowed (our words, not zod's).
  */
+import { z } from "zod";
 
 export type SslMode = "verify-full" | "require" | "disable";
+const SSL_MODES = ["verify-full", "require", "disable"] as const;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable} ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+interface Variable {
+  readonly schema: z.ZodType;
+  /** What the variable allows, in words: "must be <allowed>, got <value>". */
+  readonly allowed: string;
+  readonly fallback?: string;
+}
+
+const required = (schema: z.ZodType, allowed: string): Variable => ({ schema, allowed });
+const optional = (schema: z.ZodType, allowed: string, fallback: string): Variable => ({ schema, allowed, fallback });
+const integer = (min: number, max: number, fallback: number): Variable =>
+  optional(z.coerce.number().int().min(min).max(max), `an integer from ${min} to ${max}`, String(fallback));
+const text = z.string().trim().min(1);
+
+/** Every variable the worker reads, with what it allows and its default. */
+const VARIABLES = {
+  QUEUE_URL: required(z.string().regex(/^https?:\/\/\S+$/), "an SQS queue URL"),
+  AWS_REGION: required(text, "an AWS region"),
+  DB_HOST: required(text, "a host name"),
+  DB_PORT: integer(1, 65535, 5432),
+  DB_NAME: required(text, "a database name"),
+  DB_USER: required(text, "a user name"),
+  DB_PASSWORD: required(text, "a password"),
+  DB_SECRET_ARN: optional(z.string(), "a Secrets Manager ARN", ""),
+  DB_SSL: optional(z.enum(SSL_MODES), `one of ${SSL_MODES.join(", ")}`, "verify-full"),
+  DB_CA_FILE: optional(z.string(), "a file path", "/app/certs/rds-global-bundle.pem"),
+  WORKER_CONCURRENCY: integer(1, 50, 4),
+  MAX_OBJECT_BYTES: integer(1, 256 * 1024 * 1024, 10 * 1024 * 1024),
+  VISIBILITY_TIMEOUT_SECONDS: integer(2, 43200, 120),
+  WAIT_TIME_SECONDS: integer(0, 20, 20),
+  HEALTH_FILE: optional(z.string(), "a file path", "/tmp/nexus-worker.health"),
+  SHUTDOWN_TIMEOUT_MS: integer(1000, 120000, 25000),
+  NEXUS_ENVIRONMENT: optional(z.string(), "an environment name", "local"),
+} satisfies Record<string, Variable>;
+
+type Name = keyof typeof VARIABLES;
 
 export interface WorkerConfig {
   readonly queueUrl: string;
@@ -36,63 +85,44 @@ export interface WorkerConfig {
   readonly environment: string;
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable} ${message}`);
-    this.name = "ConfigError";
-  }
-}
-
 type Env = Record<string, string | undefined>;
 
-function required(env: Env, name: string): string {
-  const value = env[name];
-  if (value === undefined || value.trim() === "") throw new ConfigError(name, "is required and not set");
-  return value;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+function read<N extends Name>(env: Env, name: N): string {
+  const variable: Variable = VARIABLES[name];
   const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(name, `must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  if (raw === undefined || raw.trim() === "") {
+    if (variable.fallback === undefined) throw new ConfigError(name, "is required and not set");
+    return variable.fallback;
   }
-  return value;
+  if (!variable.schema.safeParse(raw).success)
+    throw new ConfigError(name, `must be ${variable.allowed}, got ${JSON.stringify(raw)}`);
+  return raw;
 }
 
-const SSL_MODES: readonly SslMode[] = ["verify-full", "require", "disable"];
+const int = (env: Env, name: Name) => Number(read(env, name));
 
 export function loadConfig(env: Env): WorkerConfig {
-  const ssl = (env.DB_SSL ?? "verify-full") as SslMode;
-  if (!SSL_MODES.includes(ssl))
-    throw new ConfigError("DB_SSL", `must be one of ${SSL_MODES.join(", ")}, got ${JSON.stringify(env.DB_SSL)}`);
-  const queueUrl = required(env, "QUEUE_URL");
-  if (!/^https?:\/\/\S+$/.test(queueUrl))
-    throw new ConfigError("QUEUE_URL", `must be an SQS queue URL, got ${JSON.stringify(queueUrl)}`);
-  const visibilityTimeoutSeconds = integer(env, "VISIBILITY_TIMEOUT_SECONDS", 120, 2, 43200);
+  const ssl = read(env, "DB_SSL") as SslMode;
+  const queueUrl = read(env, "QUEUE_URL");
   return {
     queueUrl,
-    region: required(env, "AWS_REGION"),
+    region: read(env, "AWS_REGION"),
     db: {
-      host: required(env, "DB_HOST"),
-      port: integer(env, "DB_PORT", 5432, 1, 65535),
-      database: required(env, "DB_NAME"),
-      user: required(env, "DB_USER"),
-      password: required(env, "DB_PASSWORD"),
-      secretArn: env.DB_SECRET_ARN || undefined,
+      host: read(env, "DB_HOST"),
+      port: int(env, "DB_PORT"),
+      database: read(env, "DB_NAME"),
+      user: read(env, "DB_USER"),
+      password: read(env, "DB_PASSWORD"),
+      secretArn: read(env, "DB_SECRET_ARN") || undefined,
       ssl,
-      caFile: env.DB_CA_FILE || "/app/certs/rds-global-bundle.pem",
+      caFile: read(env, "DB_CA_FILE"),
     },
-    concurrency: integer(env, "WORKER_CONCURRENCY", 4, 1, 50),
-    maxObjectBytes: integer(env, "MAX_OBJECT_BYTES", 10 * 1024 * 1024, 1, 256 * 1024 * 1024),
-    visibilityTimeoutSeconds,
-    waitTimeSeconds: integer(env, "WAIT_TIME_SECONDS", 20, 0, 20),
-    healthFile: env.HEALTH_FILE || "/tmp/nexus-worker.health",
-    shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 25000, 1000, 120000),
-    environment: env.NEXUS_ENVIRONMENT || "local",
+    concurrency: int(env, "WORKER_CONCURRENCY"),
+    maxObjectBytes: int(env, "MAX_OBJECT_BYTES"),
+    visibilityTimeoutSeconds: int(env, "VISIBILITY_TIMEOUT_SECONDS"),
+    waitTimeSeconds: int(env, "WAIT_TIME_SECONDS"),
+    healthFile: read(env, "HEALTH_FILE"),
+    shutdownTimeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS"),
+    environment: read(env, "NEXUS_ENVIRONMENT"),
   };
 }
