@@ -2,10 +2,10 @@
  * Entry point: `node dist/index.js`. Reads the config, migrates, polls until SIGTERM/SIGINT,
  * then drains: stops receiving, lets batches in hand finish (or, past the deadline, makes them
  * visible again for another worker), closes the pool and exits 0. A config error exits 2 with
- * one line naming the variable.
+ * one JSON line naming the variable. Everything it prints is a JSON line, warnings included.
  */
 import { ConfigError, WorkerConfig, loadConfig } from "./config";
-import { log } from "./log";
+import { log, routeProcessWarnings } from "./log";
 import { createWorker } from "./worker";
 
 function configOrExit(): WorkerConfig {
@@ -13,12 +13,13 @@ function configOrExit(): WorkerConfig {
     return loadConfig(process.env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    console.error(`nexus-worker: configuration error: ${err.message}`);
+    log.error("configuration error", { variable: err.variable, error: err.message });
     process.exit(2);
   }
 }
 
 async function main(): Promise<void> {
+  routeProcessWarnings();
   const config = configOrExit();
   const worker = await createWorker(config);
   const { consumer } = worker;

@@ -29,6 +29,18 @@ export const log = {
   error: (msg: string, fields: Fields = {}) => write("error", msg, fields),
 };
 
+/**
+ * Process warnings (the AWS SDK's Node-version notice, deprecations) become structured lines too:
+ * the output stays JSON lines only. Node prints warnings from its own default 'warning' listener,
+ * so adding ours is not enough: the default one is removed.
+ */
+export function routeProcessWarnings(): void {
+  process.removeAllListeners("warning");
+  process.on("warning", (warning) =>
+    write("warn", "process warning", { name: warning.name, warning: warning.message.replace(/\s+/g, " ").trim() }),
+  );
+}
+
 export interface BatchMetrics {
   readonly processed: number;
   readonly rejected: number;

@@ -123,14 +123,50 @@ test("a message in work past half the visibility timeout is extended, not delive
   expect((await rows()).map((r) => r.object_key)).toEqual(["slow.txt"]);
 });
 
-test("a missing variable stops the worker at start with one line naming it", async () => {
+test("a missing variable stops the worker at start with one JSON line naming it", async () => {
   const child = spawn(process.execPath, [join(__dirname, "..", "dist", "index.js")], {
     env: { PATH: process.env.PATH },
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  let stderr = "";
-  child.stderr!.on("data", (d) => (stderr += d));
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
   const code = await new Promise((resolve) => child.once("exit", resolve));
   expect(code).toBe(2);
-  expect(stderr.trim()).toBe("nexus-worker: configuration error: QUEUE_URL is required and not set");
+  const lines = output.trim().split("\n");
+  expect(lines).toHaveLength(1);
+  expect(JSON.parse(lines[0])).toMatchObject({
+    level: "error",
+    msg: "configuration error",
+    variable: "QUEUE_URL",
+    error: "QUEUE_URL is required and not set",
+  });
+});
+
+test("everything the worker prints is a JSON line, the SDK's Node-version warning included", async () => {
+  const { pipeline, env, rows } = await freshPipeline(ctx.services);
+  const child = spawn(process.execPath, [join(__dirname, "..", "dist", "index.js")], {
+    env: { ...process.env, ...env, LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  await upload(pipeline, "json-only.txt", "lines");
+  await eventually("the row", async () => (await rows()).length === 1);
+  child.kill("SIGTERM");
+  expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(0);
+  expect(stderr).toBe("");
+  const lines = stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(["worker started", "worker stopped"]));
+  // The SDK warns on Node < 22 only; on Node 22 there is simply no such line.
+  const nodeMajor = Number(process.versions.node.split(".")[0]);
+  if (nodeMajor < 22)
+    expect(
+      lines.some((l) => l.msg === "process warning" && String(l.warning).includes("NodeVersionSupportWarning")),
+    ).toBe(true);
 });
