@@ -49,6 +49,7 @@ const VARIABLES = {
   WAIT_TIME_SECONDS: integer(0, 20, 20),
   HEALTH_FILE: optional(z.string(), "a file path", "/tmp/nexus-worker.health"),
   SHUTDOWN_TIMEOUT_MS: integer(1000, 120000, 25000),
+  DB_WAIT_SECONDS: integer(0, 3600, 300),
   NEXUS_ENVIRONMENT: optional(z.string(), "an environment name", "local"),
 } satisfies Record<string, Variable>;
 
@@ -81,6 +82,8 @@ export interface WorkerConfig {
   readonly healthFile: string;
   /** Graceful-stop deadline after SIGTERM; ECS kills at 30 s. @default 25000 */
   readonly shutdownTimeoutMs: number;
+  /** How long start-up waits for an unreachable database before exiting non-zero. @default 300 */
+  readonly dbWaitSeconds: number;
   /** Dimension of the EMF metrics. @default "local" */
   readonly environment: string;
 }
@@ -123,6 +126,7 @@ export function loadConfig(env: Env): WorkerConfig {
     waitTimeSeconds: int(env, "WAIT_TIME_SECONDS"),
     healthFile: read(env, "HEALTH_FILE"),
     shutdownTimeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS"),
+    dbWaitSeconds: int(env, "DB_WAIT_SECONDS"),
     environment: read(env, "NEXUS_ENVIRONMENT"),
   };
 }

@@ -3,11 +3,11 @@
  * is deleted only after every record it carries is committed to PostgreSQL (or has a defined
  * outcome that needs no row). Stop with `stop()`: receives are aborted, batches in hand finish.
  */
-import { writeFileSync } from "node:fs";
 import { Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { WorkerConfig } from "./config";
 import { Database, DatabaseError, StoredOutcome } from "./db";
 import { parseMessageBody } from "./events";
+import { stampHealth } from "./health";
 import { emitBatchMetrics, log } from "./log";
 import { ObjectOutcome, ObjectReader } from "./objects";
 import { QueueClient } from "./queue";
@@ -140,11 +140,7 @@ export class Consumer {
   }
 
   private touchHealth(): void {
-    try {
-      writeFileSync(this.deps.config.healthFile, String(Date.now()));
-    } catch (err) {
-      log.warn("cannot write the health file", { err, file: this.deps.config.healthFile });
-    }
+    stampHealth(this.deps.config.healthFile);
   }
 
   private async pollLoop(loop: number): Promise<void> {

@@ -21,7 +21,18 @@ function configOrExit(): WorkerConfig {
 async function main(): Promise<void> {
   routeProcessWarnings();
   const config = configOrExit();
-  const worker = await createWorker(config);
+  // A stop while start-up still waits for the database ends the wait: nothing is in hand yet.
+  const starting = new AbortController();
+  const stopStarting = () => starting.abort();
+  process.once("SIGTERM", stopStarting).once("SIGINT", stopStarting);
+  const worker = await createWorker(config, starting.signal).catch((err) => {
+    if (starting.signal.aborted) {
+      log.info("stopped before start-up finished", { reason: (err as Error).message });
+      process.exit(0);
+    }
+    throw err;
+  });
+  process.off("SIGTERM", stopStarting).off("SIGINT", stopStarting);
   const { consumer } = worker;
   let stopping = false;
   const stop = (signal: string) => {

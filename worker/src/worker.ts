@@ -8,6 +8,7 @@ import { Database } from "./db";
 import { ObjectReader } from "./objects";
 import { QueueClient } from "./queue";
 import { secretCredentials } from "./secrets";
+import { migrateWhenReady } from "./startup";
 
 export interface Worker {
   readonly consumer: Consumer;
@@ -17,7 +18,7 @@ export interface Worker {
 }
 
 /** Clients honour AWS_ENDPOINT_URL (the SDK's standard variable) to reach a local server. */
-export async function createWorker(config: WorkerConfig): Promise<Worker> {
+export async function createWorker(config: WorkerConfig, starting?: AbortSignal): Promise<Worker> {
   const clientConfig = { region: config.region };
   const s3 = new S3Client({ ...clientConfig, forcePathStyle: process.env.AWS_S3_FORCE_PATH_STYLE === "true" });
   const sqs = new SQSClient(clientConfig);
@@ -26,7 +27,10 @@ export async function createWorker(config: WorkerConfig): Promise<Worker> {
     : undefined;
   // Backpressure: every poll loop holds at most one connection, so the pool never queues work.
   const db = new Database(config.db, config.concurrency + 1, refresh);
-  await db.migrate();
+  await migrateWhenReady(db, config, starting).catch(async (err) => {
+    await db.close().catch(() => undefined);
+    throw err;
+  });
   const queue = new QueueClient(sqs, config.queueUrl);
   const consumer = new Consumer({ queue, reader: new ObjectReader(s3, config.maxObjectBytes), db, config });
   return { consumer, queue, db, s3 };

@@ -2,7 +2,7 @@
  * Failure modes with real services: the database stopping mid-run, SIGTERM during a batch and
  * password rotation. In each, every file lands exactly once.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
@@ -169,4 +169,63 @@ test("everything the worker prints is a JSON line, the SDK's Node-version warnin
     expect(
       lines.some((l) => l.msg === "process warning" && String(l.warning).includes("NodeVersionSupportWarning")),
     ).toBe(true);
+});
+
+describe("started while PostgreSQL is down", () => {
+  const workerDir = join(__dirname, "..");
+  const start = (env: Record<string, string>) => {
+    const child = spawn(process.execPath, ["dist/index.js"], {
+      cwd: workerDir,
+      env: { ...process.env, ...env, LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const output = { text: "" };
+    child.stdout!.on("data", (d) => (output.text += d));
+    child.stderr!.on("data", (d) => (output.text += d));
+    return { child, output, exited: new Promise<number | null>((resolve) => child.once("exit", resolve)) };
+  };
+
+  test("the worker waits, stays healthy, then migrates and ingests when the database returns", async () => {
+    const { pipeline, env, rows, name } = await freshPipeline(ctx.services);
+    await ctx.services.pg.stop();
+    const worker = start(env);
+    try {
+      await eventually(
+        "the worker to say it waits",
+        async () => worker.output.text.includes("database unavailable at start; waiting"),
+        30000,
+      );
+      const health = () =>
+        execFileSync(process.execPath, ["dist/healthcheck.js"], {
+          cwd: workerDir,
+          env: { ...process.env, HEALTH_FILE: `/tmp/${name}.health` },
+          stdio: "pipe",
+        });
+      expect(health).not.toThrow();
+      expect(worker.child.exitCode).toBeNull();
+    } finally {
+      await ctx.services.pg.start();
+    }
+    await upload(pipeline, "after-the-wait.txt", "waited for the database");
+    await eventually("the row", async () => (await rows()).length === 1, 60000);
+    worker.child.kill("SIGTERM");
+    expect(await worker.exited).toBe(0);
+  });
+
+  test("past DB_WAIT_SECONDS the worker gives up with a JSON line and a non-zero exit", async () => {
+    const { env } = await freshPipeline(ctx.services);
+    await ctx.services.pg.stop();
+    try {
+      const worker = start({ ...env, DB_WAIT_SECONDS: "2" });
+      expect(await worker.exited).toBe(1);
+      const last = JSON.parse(worker.output.text.trim().split("\n").pop()!);
+      expect(last).toMatchObject({
+        level: "error",
+        msg: "worker failed",
+        err: { name: "StartupError", message: "database unavailable for 2 s (DB_WAIT_SECONDS)" },
+      });
+    } finally {
+      await ctx.services.pg.start();
+    }
+  });
 });
