@@ -97,6 +97,15 @@ const MUTANTS: Record<string, { breaks: string; mutate: (r: Resources) => string
     breaks: "the ingest queue loses its redrive policy",
     mutate: (r) => change(r, "aws_sqs_queue", "ingest_queue", (queue) => delete queue.redrive_policy),
   },
+  CKV2_NEXUS_10: {
+    breaks: "the SQS endpoint's policy allows all of SQS",
+    mutate: (r) =>
+      change(r, "aws_vpc_endpoint", "endpoint-sqs", (endpoint) => {
+        const document = JSON.parse(endpoint.policy);
+        document.Statement[0].Action = ["sqs:*"];
+        endpoint.policy = JSON.stringify(document);
+      }),
+  },
 };
 
 /** Second shapes of the same rules: inline blocks instead of standalone resources. */
@@ -128,6 +137,21 @@ const VARIANTS: Record<string, { policy: string; breaks: string; mutate: (r: Res
         "worker_sg",
         (group) => (group.ingress = [{ from_port: 443, to_port: 443, protocol: "tcp", ipv6_cidr_blocks: ["::/0"] }]),
       ),
+  },
+  "endpoint-without-policy": {
+    policy: "CKV2_NEXUS_10",
+    breaks: "the Secrets Manager endpoint has no policy (full access)",
+    mutate: (r) => change(r, "aws_vpc_endpoint", "endpoint-secretsmanager", (endpoint) => delete endpoint.policy),
+  },
+  "endpoint-without-account-condition": {
+    policy: "CKV2_NEXUS_10",
+    breaks: "the logs endpoint's statement loses its account conditions",
+    mutate: (r) =>
+      change(r, "aws_vpc_endpoint", "endpoint-logs", (endpoint) => {
+        const document = JSON.parse(endpoint.policy);
+        delete document.Statement[0].Condition;
+        endpoint.policy = JSON.stringify(document);
+      }),
   },
 };
 

@@ -184,3 +184,56 @@ describe("VPC endpoints", () => {
     expect(egress).toHaveLength(3);
   });
 });
+
+describe("the data perimeter on the interface endpoints", () => {
+  const synth = synthNexus("dev");
+  const policyOf = (service: string) => {
+    const endpoint = Object.values(synth.resources("aws_vpc_endpoint")).find((e) =>
+      e.service_name.endsWith(`.${service}`),
+    )!;
+    return Synthesized.policy(endpoint.policy).Statement;
+  };
+  const account = expect.stringMatching(/^\$\{data\.aws_caller_identity\.\S+\.account_id\}$/);
+
+  test.each([
+    ["sqs", [["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]]],
+    ["secretsmanager", [["secretsmanager:GetSecretValue"]]],
+    ["logs", [["logs:CreateLogStream", "logs:PutLogEvents"]]],
+    [
+      "ecr.api",
+      [
+        ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+        ["ecr:GetAuthorizationToken"],
+      ],
+    ],
+    [
+      "ecr.dkr",
+      [
+        ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+        ["ecr:GetAuthorizationToken"],
+      ],
+    ],
+  ])(
+    "%s admits only this account's principals, only the workload's actions, on this account's resources",
+    (service, actions) => {
+      const statements = policyOf(service);
+      expect(statements.map((s) => s.Action)).toEqual(actions);
+      for (const statement of statements) {
+        expect(statement).toMatchObject({ Effect: "Allow", Principal: "*" });
+        expect(statement.Condition.StringEquals["aws:PrincipalAccount"]).toEqual(account);
+        if (statement.Resource[0] === "*") expect(statement.Action).toEqual(["ecr:GetAuthorizationToken"]);
+        else expect(statement.Condition.StringEquals["aws:ResourceAccount"]).toEqual(account);
+      }
+    },
+  );
+
+  test("the queue, the secret and the log group are named exactly", () => {
+    expect(policyOf("sqs")[0].Resource).toEqual([`\${${synth.address("aws_sqs_queue", "ingest_queue")}.arn}`]);
+    expect(policyOf("secretsmanager")[0].Resource).toEqual([
+      `\${${synth.address("aws_db_instance", "database_instance")}.master_user_secret[0].secret_arn}`,
+    ]);
+    expect(policyOf("logs")[0].Resource).toEqual([
+      `\${${synth.address("aws_cloudwatch_log_group", "worker_logs")}.arn}:*`,
+    ]);
+  });
+});

@@ -82,6 +82,15 @@ export class NexusStack extends AwsStack {
       dataKey,
       imageUri: this.registry.imageUri,
       grantPull: this.registry.grantPull(),
+      grantAuthorizationToken: this.registry.grantAuthorizationToken(),
+    });
+    const pull = [this.registry.grantPull(), this.registry.grantAuthorizationToken()];
+    this.network.restrictEndpoints({
+      sqs: [this.ingest.grantConsumeMessages()],
+      "ecr.api": pull,
+      "ecr.dkr": pull,
+      logs: [this.worker.grantWriteLogs()],
+      secretsmanager: [this.database.grantReadSecret()],
     });
     this.outputs();
   }

@@ -11,10 +11,12 @@ import { AwsContext } from "../shared/aws-context";
 import { cidrSubnet } from "../shared/cidr";
 import { DataKey } from "../encryption/data-key";
 import { emptySecurityGroup, allowTcp } from "../shared/security-groups";
+import { PolicyStatement, policyJson, withinAccount } from "../shared/iam";
 import { VpcFlowLog } from "./vpc-flow-log";
 
 /** Interface endpoints the worker needs with no internet path: queue, image pull, logs, secrets. */
 export const INTERFACE_ENDPOINT_SERVICES = ["sqs", "ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
+export type InterfaceService = (typeof INTERFACE_ENDPOINT_SERVICES)[number];
 
 export interface NetworkProps {
   readonly aws: AwsContext;
@@ -43,10 +45,13 @@ export class Network extends Construct {
   readonly endpointSecurityGroup: SecurityGroup;
   /** Managed prefix list of the S3 gateway endpoint, for egress rules to S3. */
   readonly s3PrefixListId: string;
+  readonly interfaceEndpoints = {} as Record<InterfaceService, VpcEndpoint>;
+  private readonly accountId: string;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
     const { name } = props;
+    this.accountId = props.aws.accountId;
     this.vpc = new Vpc(this, "vpc", {
       cidrBlock: props.vpcCidr,
       enableDnsHostnames: true, // required for interface endpoints' private DNS
@@ -148,8 +153,22 @@ export class Network extends Construct {
     });
   }
 
-  private interfaceEndpoint(props: NetworkProps, service: string): void {
-    new VpcEndpoint(this, `endpoint-${service.replace(".", "-")}`, {
+  /**
+   * Data perimeter on every interface endpoint: only this account's principals, only this account's
+   * resources, only the actions and resources the workload is granted (AWS's guidance against
+   * reaching other accounts' queues and secrets through our endpoints). Called once those resources
+   * exist; every interface service must be given its grants.
+   */
+  restrictEndpoints(grants: Record<InterfaceService, readonly PolicyStatement[]>): void {
+    for (const service of INTERFACE_ENDPOINT_SERVICES) {
+      this.interfaceEndpoints[service].policy = policyJson(
+        grants[service].map((g) => withinAccount(g, this.accountId)),
+      );
+    }
+  }
+
+  private interfaceEndpoint(props: NetworkProps, service: InterfaceService): void {
+    this.interfaceEndpoints[service] = new VpcEndpoint(this, `endpoint-${service.replace(".", "-")}`, {
       vpcId: this.vpc.id,
       serviceName: `com.amazonaws.${props.aws.region}.${service}`,
       vpcEndpointType: "Interface",

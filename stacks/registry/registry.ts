@@ -80,6 +80,17 @@ export class Registry extends Construct {
     };
   }
 
+  /** ecr:GetAuthorizationToken, which every image pull starts with. */
+  grantAuthorizationToken(): PolicyStatement {
+    return {
+      Sid: "EcrAuthorizationToken",
+      Effect: "Allow",
+      Action: ["ecr:GetAuthorizationToken"],
+      // AWS requires "*": GetAuthorizationToken is account-wide and has no resource ARN.
+      Resource: ["*"],
+    };
+  }
+
   /** ECR pull on exactly the repository the worker image lives in, for the task execution role. */
   grantPull(): PolicyStatement {
     return {

@@ -33,6 +33,17 @@ export function assumeRolePolicy(service: string, accountId: string): string {
   });
 }
 
+/**
+ * A grant as a VPC endpoint policy statement: any principal of `accountId` (endpoint policies name the
+ * caller with "*"; its own IAM policy still applies), acting on resources of `accountId` (data
+ * perimeter). An action AWS defines without a resource ("*") cannot carry aws:ResourceAccount.
+ */
+export function withinAccount(grant: PolicyStatement, accountId: string): PolicyStatement {
+  const resourceless = grant.Resource.length === 1 && grant.Resource[0] === "*";
+  const accounts = { "aws:PrincipalAccount": accountId, ...(resourceless ? {} : { "aws:ResourceAccount": accountId }) };
+  return { ...grant, Principal: "*", Condition: { StringEquals: accounts } };
+}
+
 /** Denies any request to `resources` that does not arrive over TLS (bucket and queue policies). */
 export function denyInsecureTransport(actionPrefix: string, resources: readonly string[]): PolicyStatement {
   return {

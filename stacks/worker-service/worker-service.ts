@@ -31,6 +31,8 @@ export interface WorkerServiceProps {
   readonly imageUri: string;
   /** ECR pull for the execution role (the repository the image lives in). */
   readonly grantPull: PolicyStatement;
+  /** ecr:GetAuthorizationToken for the execution role. */
+  readonly grantAuthorizationToken: PolicyStatement;
 }
 
 /**
@@ -76,19 +78,8 @@ export class WorkerService extends Construct {
     ]);
     this.executionRole = this.role("execution-role", `${name}-worker-execution`, accountId, [
       props.grantPull,
-      {
-        Sid: "EcrAuthorizationToken",
-        Effect: "Allow",
-        Action: ["ecr:GetAuthorizationToken"],
-        // AWS requires "*": GetAuthorizationToken is account-wide and has no resource ARN.
-        Resource: ["*"],
-      },
-      {
-        Sid: "WriteWorkerLogs",
-        Effect: "Allow",
-        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: [`${this.logGroup.arn}:*`],
-      },
+      props.grantAuthorizationToken,
+      this.grantWriteLogs(),
       props.database.grantReadSecret(),
       props.dataKey.grantDecrypt(),
     ]);
@@ -123,6 +114,16 @@ export class WorkerService extends Construct {
       maxCount: config.maxCount,
       messagesPerTask: config.messagesPerTask,
     });
+  }
+
+  /** Log stream creation and writes on the worker's group: what the awslogs driver does. */
+  grantWriteLogs(): PolicyStatement {
+    return {
+      Sid: "WriteWorkerLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: [`${this.logGroup.arn}:*`],
+    };
   }
 
   private role(id: string, roleName: string, accountId: string, statements: PolicyStatement[]): IamRole {
