@@ -64,8 +64,13 @@ export function runCheckov(repoRoot: string, files: readonly string[], options: 
     "-o",
     "json",
   ];
-  // Values known only after apply (ARNs, ids) would otherwise fail checks that only need them to exist.
-  const env = options.plan ? { ...process.env, EVAL_TF_PLAN_AFTER_UNKNOWN: "true" } : process.env;
+  const env = {
+    ...process.env,
+    // Checkov's update checker caches under the user's cache folder: keep it inside the project.
+    XDG_CACHE_HOME: join(repoRoot, ".toolchain", "cache"),
+    // Values known only after apply (ARNs, ids) would otherwise fail checks that only need them to exist.
+    ...(options.plan ? { EVAL_TF_PLAN_AFTER_UNKNOWN: "true" } : {}),
+  };
   const run = spawnSync(bin, args, { cwd: repoRoot, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env });
   if (run.error) throw new CheckovError(`cannot run ${bin} (run \`npm run setup\`): ${run.error.message}`);
   // Checkov exits 1 when a check fails; anything else without JSON on stdout is a crash.

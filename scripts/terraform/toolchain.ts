@@ -93,8 +93,10 @@ export function terraformEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     TF_CLI_CONFIG_FILE: CLI_CONFIG,
     TF_IN_AUTOMATION: "1",
     CHECKPOINT_DISABLE: "1",
-    // cdktf keeps a telemetry id in ~/.cdktf unless told where its home is.
+    // cdktf keeps a telemetry id in ~/.cdktf unless told where its home is, and points Terraform's
+    // plugin cache at ~/.terraform.d/plugin-cache unless TF_PLUGIN_CACHE_DIR is already set.
     CDKTF_HOME: join(ROOT, ".toolchain", "cdktf"),
+    TF_PLUGIN_CACHE_DIR: PLUGIN_CACHE,
     ...extra,
   };
 }
