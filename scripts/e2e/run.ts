@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { HeadBucketCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { Moto, Postgres, startMoto, startPostgres } from "../local/services";
 import { planStack, scanPlan } from "../terraform/plan";
-import { CommandError, PLACEHOLDER_IMAGE, run, terraform } from "../terraform/run";
+import { CommandError, PLACEHOLDER_IMAGE, run, synthCompiled, terraform } from "../terraform/run";
 import { ROOT, terraformEnv, writeCliConfig } from "../terraform/toolchain";
 import { REGION, TEST_CREDENTIALS, s3Client } from "./aws";
 import { holdStateLock } from "./terraform-process";
@@ -157,10 +157,7 @@ async function main(): Promise<void> {
   await phase("a prebuilt image from another account is refused at plan time", () => {
     const out = join(WORK, "foreign-image.out");
     const env = { ...local, NEXUS_WORKER_IMAGE: "999999999999.dkr.ecr.us-east-1.amazonaws.com/other/worker:v1" };
-    run(process.execPath, [join(ROOT, "build", "main.js")], {
-      cwd: ROOT,
-      env: { ...process.env, ...env, CDKTF_OUTDIR: out },
-    });
+    synthCompiled(out, env);
     terraform(stackDir("nexus-dev", out), ["init", "-input=false"], env);
     const refusal = expectRefused(
       "a plan with another account's image",
@@ -190,10 +187,7 @@ async function main(): Promise<void> {
   await phase("locking: use_lockfile", async () => {
     const out = join(WORK, "lockfile.out");
     const env = { ...remote, NEXUS_STATE_LOCKING: "lockfile" };
-    run(process.execPath, [join(ROOT, "build", "main.js")], {
-      cwd: ROOT,
-      env: { ...process.env, ...env, CDKTF_OUTDIR: out },
-    });
+    synthCompiled(out, env);
     const dir = stackDir("nexus-dev", out);
     terraform(dir, ["init", "-input=false"], env);
     const lockObject = async () => {
@@ -208,10 +202,7 @@ async function main(): Promise<void> {
 
   await phase("backend_override.tf.example, as written", () => {
     const out = join(WORK, "override.out");
-    run(process.execPath, [join(ROOT, "build", "main.js")], {
-      cwd: ROOT,
-      env: { ...process.env, ...local, CDKTF_OUTDIR: out },
-    });
+    synthCompiled(out, local);
     const dir = stackDir("nexus-dev", out);
     const override = join(dir, "backend_override.tf");
     cleanups.push(() => rmSync(override, { force: true }));

@@ -35,14 +35,19 @@ export function run(command: string, args: readonly string[], options: SpawnSync
   return output;
 }
 
-/** Compiles and synthesizes the app into `outdir` (as cdktf.json's "app" does); returns the stack names. */
-export function synth(outdir: string, env: NodeJS.ProcessEnv): string[] {
-  run("npm", ["run", "--silent", "build"], { cwd: ROOT });
+/** Synthesizes the compiled app (build/main.js, as cdktf.json's "app" runs it) into `outdir`; returns the stack names. */
+export function synthCompiled(outdir: string, env: NodeJS.ProcessEnv): string[] {
   run(process.execPath, [join(ROOT, "build", "main.js")], {
     cwd: ROOT,
     env: { ...process.env, ...env, CDKTF_OUTDIR: outdir },
   });
   return readdirSync(STACKS_DIR(outdir)).sort();
+}
+
+/** Compiles, then synthesizes the app into `outdir`; returns the stack names. */
+export function synth(outdir: string, env: NodeJS.ProcessEnv): string[] {
+  run("npm", ["run", "--silent", "build"], { cwd: ROOT });
+  return synthCompiled(outdir, env);
 }
 
 /** `terraform <args>` in a stack folder with the project's CLI config. */
