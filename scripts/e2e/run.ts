@@ -18,6 +18,7 @@ import { CommandError, PLACEHOLDER_IMAGE, run, synthCompiled, terraform } from "
 import { ROOT, terraformEnv, writeCliConfig } from "../terraform/toolchain";
 import { REGION, TEST_CREDENTIALS, s3Client } from "./aws";
 import { holdStateLock } from "./terraform-process";
+import { stateKey } from "../../stacks/state/remote-state";
 
 const WORK = join(ROOT, ".local", "e2e");
 const OUT = join(WORK, "cdktf.out");
@@ -128,12 +129,10 @@ async function main(): Promise<void> {
     NEXUS_STATE_KMS_KEY_ARN: boot.state_kms_key_arn,
   };
   const stateObject = async (stack: string) => {
-    const head = await s3.send(
-      new HeadObjectCommand({ Bucket: boot.state_bucket_name, Key: `nexus/${stack}/terraform.tfstate` }),
-    );
+    const head = await s3.send(new HeadObjectCommand({ Bucket: boot.state_bucket_name, Key: stateKey(stack) }));
     assert(head.ServerSideEncryption === "aws:kms", `${stack} state is SSE-KMS (got ${head.ServerSideEncryption})`);
     assert(head.SSEKMSKeyId === boot.state_kms_key_arn, `${stack} state is encrypted with the state key`);
-    return `s3://${boot.state_bucket_name}/nexus/${stack}/terraform.tfstate, SSE-KMS with the state key`;
+    return `s3://${boot.state_bucket_name}/${stateKey(stack)}, SSE-KMS with the state key`;
   };
   await phase("move the bootstrap state into its bucket", async () => {
     cdktf(["deploy", "nexus-bootstrap", ...deployFlags, "--migrate-state"], remote);
@@ -192,7 +191,7 @@ async function main(): Promise<void> {
     terraform(dir, ["init", "-input=false"], env);
     const lockObject = async () => {
       const head = await s3.send(
-        new HeadObjectCommand({ Bucket: boot.state_bucket_name, Key: "nexus/nexus-dev/terraform.tfstate.tflock" }),
+        new HeadObjectCommand({ Bucket: boot.state_bucket_name, Key: `${stateKey("nexus-dev")}.tflock` }),
       );
       assert(head.ContentLength! > 0, "the .tflock object holds the lock info");
       log("while held: s3://<state bucket>/nexus/nexus-dev/terraform.tfstate.tflock exists");

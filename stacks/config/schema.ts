@@ -155,6 +155,14 @@ export const nexusContext = z.strictObject({
   bootstrap: z.strictObject({ region: region.optional() }).optional(),
 });
 
+/**
+ * How Terraform serialises runs on one state object: `dynamodb` (a lock item in the bootstrap's
+ * table; our design card), `lockfile` (S3-native `use_lockfile`, Terraform >= 1.10; 1.11 deprecates
+ * `dynamodb_table`) or `both` (the migration path from one to the other).
+ */
+export const LOCKING_MODES = ["dynamodb", "lockfile", "both"] as const;
+export type Locking = (typeof LOCKING_MODES)[number];
+
 /** The `nexusState` context of cdktf.json (the NEXUS_STATE_* variables win over it). */
 export const nexusStateContext = z.strictObject({
   bucket: setting(z.string().min(3), "an S3 bucket name", "State bucket: the bootstrap's state_bucket_name").optional(),
@@ -170,8 +178,8 @@ export const nexusStateContext = z.strictObject({
     "State key: the bootstrap's state_kms_key_arn",
   ).optional(),
   locking: setting(
-    z.enum(["dynamodb", "lockfile", "both"]),
-    "one of dynamodb, lockfile, both",
+    z.enum(LOCKING_MODES),
+    `one of ${LOCKING_MODES.join(", ")}`,
     "State locking: DynamoDB table, S3 lock file (use_lockfile), or both while migrating",
   ).optional(),
 });

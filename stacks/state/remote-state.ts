@@ -1,15 +1,7 @@
 import { TerraformStack, S3Backend, LocalBackend } from "cdktf";
 import { LocalTarget, localBackendSettings } from "../app/local-target";
 import { ConfigError, parseSettings } from "../config/errors";
-import { nexusStateContext } from "../config/schema";
-
-/**
- * How Terraform serialises runs on one state object: `dynamodb` (a lock item in the bootstrap's
- * table; our design card), `lockfile` (S3-native `use_lockfile`, Terraform >= 1.10; 1.11 deprecates
- * `dynamodb_table`) or `both` (the migration path from one to the other).
- */
-export const LOCKING_MODES = ["dynamodb", "lockfile", "both"] as const;
-export type Locking = (typeof LOCKING_MODES)[number];
+import { LOCKING_MODES, Locking, nexusStateContext } from "../config/schema";
 
 /** Where a Nexus stack keeps its state. Created by the bootstrap stack; see backend_override.tf.example. */
 export interface RemoteStateSettings {
