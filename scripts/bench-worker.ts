@@ -58,7 +58,7 @@ async function waitRows(pg: Postgres, table: string, count: number, database = p
  * consumer (as the entry point does), `stop()` stops it after its batches in hand.
  */
 async function instrumentedWorker(pipeline: Pipeline, pg: Postgres, database = pg.database) {
-  const { workerEnv } = await import("./local/pipeline");
+  const { migrationEnv, runMigration, workerEnv } = await import("./local/pipeline");
   const { loadConfig } = await import("../worker/src/config");
   const { createWorker } = await import("../worker/src/worker");
   const { Consumer } = await import("../worker/src/consumer");
@@ -70,6 +70,7 @@ async function instrumentedWorker(pipeline: Pipeline, pg: Postgres, database = p
     HEALTH_FILE: `/tmp/nexus-bench-${pipeline.options.name}.health`,
   };
   Object.assign(process.env, env);
+  await runMigration(migrationEnv(pg, { DB_NAME: database }));
   const config = loadConfig(env);
   const worker = await createWorker(config);
   const counts = { s3: 0, pg: 0, sqsBefore: worker.queue.calls };

@@ -5,7 +5,9 @@ const ref = (type: string, fragment: string, attr: string) => `\${${synth.addres
 const SECRET = ref("aws_db_instance", "database_instance", "master_user_secret[0].secret_arn");
 const KEY = ref("aws_kms_key", "data-key", "arn");
 const task = synth.only("aws_ecs_task_definition");
-const [container] = JSON.parse(task.container_definitions);
+const [migration, container] = JSON.parse(task.container_definitions);
+const envOf = (c: { environment: { name: string; value: string }[] }) =>
+  Object.fromEntries(c.environment.map((e) => [e.name, e.value]));
 const statementsOf = (roleFragment: string) => {
   const roleId = ref("aws_iam_role", roleFragment, "id");
   const policy = Object.values(synth.resources("aws_iam_role_policy")).find((p) => p.role === roleId)!;
@@ -22,9 +24,11 @@ describe("the worker task", () => {
     });
   });
 
-  test("runs as a non-root user on a read-only root filesystem, writing only to /tmp", () => {
-    expect(container).toMatchObject({ user: "1000:1000", readonlyRootFilesystem: true });
+  test("runs both containers as a non-root user on a read-only root filesystem; only the worker writes, to /tmp", () => {
+    for (const c of [migration, container])
+      expect(c).toMatchObject({ user: "1000:1000", readonlyRootFilesystem: true });
     expect(container.mountPoints).toEqual([{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }]);
+    expect(migration.mountPoints).toBeUndefined();
   });
 
   test("logs to the KMS-encrypted /ecs/nexus-dev group", () => {
@@ -38,23 +42,49 @@ describe("the worker task", () => {
     });
   });
 
-  test("gets the database location as environment and the credentials from the RDS secret", () => {
-    const env = Object.fromEntries(
-      container.environment.map((e: { name: string; value: string }) => [e.name, e.value]),
-    );
+  test("runs the migration first, as its own container of the same image, with the master secret", () => {
+    expect(migration).toMatchObject({
+      name: "migrate",
+      image: container.image,
+      command: ["node", "dist/migrate.js"],
+      essential: false,
+      startTimeout: 120,
+    });
+    expect(envOf(migration)).toEqual({
+      DB_HOST: ref("aws_db_instance", "database_instance", "address"),
+      DB_PORT: ref("aws_db_instance", "database_instance", "port"),
+      DB_NAME: ref("aws_db_instance", "database_instance", "db_name"),
+      DB_SSL: "verify-full",
+      DB_AUTH: "iam",
+      DB_APP_USER: "nexus_worker",
+      DB_WAIT_SECONDS: "90",
+    });
+    expect(migration.secrets).toEqual([
+      { name: "DB_USER", valueFrom: `${SECRET}:username::` },
+      { name: "DB_PASSWORD", valueFrom: `${SECRET}:password::` },
+    ]);
+  });
+
+  test("waits for the migration to succeed, within Fargate's 120 s start timeout", () => {
+    expect(container.dependsOn).toEqual([{ containerName: "migrate", condition: "SUCCESS" }]);
+    expect(Number(envOf(migration).DB_WAIT_SECONDS)).toBeLessThan(migration.startTimeout);
+    expect(migration.startTimeout).toBeLessThanOrEqual(120);
+  });
+
+  test("the worker logs in as nexus_worker with IAM tokens: no master credentials, no password", () => {
+    const env = envOf(container);
     expect(env).toMatchObject({
       QUEUE_URL: ref("aws_sqs_queue", "ingest_queue", "url"),
       DB_HOST: ref("aws_db_instance", "database_instance", "address"),
       DB_NAME: ref("aws_db_instance", "database_instance", "db_name"),
-      DB_SECRET_ARN: SECRET,
+      DB_USER: "nexus_worker",
+      DB_AUTH: "iam",
       DB_SSL: "verify-full",
       VISIBILITY_TIMEOUT_SECONDS: "120",
     });
-    expect(env.DB_PASSWORD).toBeUndefined();
-    expect(container.secrets).toEqual([
-      { name: "DB_USER", valueFrom: `${SECRET}:username::` },
-      { name: "DB_PASSWORD", valueFrom: `${SECRET}:password::` },
-    ]);
+    expect(Object.keys(env).filter((k) => /PASSWORD|SECRET/.test(k))).toEqual([]);
+    expect(container.secrets).toBeUndefined();
+    expect(JSON.stringify(container)).not.toContain("master_user_secret");
   });
 
   test("has a container health check", () => {
@@ -69,19 +99,36 @@ describe("the worker task", () => {
 });
 
 describe("least privilege", () => {
-  test("the task role can read ingest objects, consume the queue, read the DB secret and decrypt: nothing else", () => {
+  test("the task role can read ingest objects, consume the queue, connect as nexus_worker and decrypt: nothing else", () => {
     expect(statementsOf("task-role").map((s) => [s.Action, s.Resource])).toEqual([
       [["s3:GetObject", "s3:GetObjectVersion"], [`${ref("aws_s3_bucket", "ingest_bucket", "arn")}/*`]],
       [
         ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
         [ref("aws_sqs_queue", "ingest_queue", "arn")],
       ],
-      [["secretsmanager:GetSecretValue"], [SECRET]],
+      [
+        ["rds-db:connect"],
+        [
+          expect.stringMatching(
+            /^arn:\$\{data\.aws_partition\.[^}]+\.partition\}:rds-db:us-east-1:\$\{data\.aws_caller_identity\.[^}]+\.account_id\}:dbuser:/,
+          ),
+        ],
+      ],
       [["kms:Decrypt"], [KEY]],
     ]);
   });
 
-  test("the execution role can pull this repository's image, write this log group and read the secret", () => {
+  test("the task role connects as exactly nexus_worker of exactly this instance", () => {
+    const connect = statementsOf("task-role").find((st) => st.Action.includes("rds-db:connect"))!;
+    expect(connect.Resource).toHaveLength(1);
+    expect(connect.Resource[0]).toMatch(
+      new RegExp(
+        `:dbuser:${ref("aws_db_instance", "database_instance", "resource_id").replace(/[$.{}]/g, "\\$&")}/nexus_worker$`,
+      ),
+    );
+  });
+
+  test("the execution role can pull this repository's image, write this log group and read the secret (to inject it into the migration)", () => {
     expect(statementsOf("execution-role").map((s) => [s.Action, s.Resource])).toEqual([
       [
         ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],

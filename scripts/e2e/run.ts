@@ -12,6 +12,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HeadBucketCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { migrationEnv, runMigration, workerDbEnv } from "../local/pipeline";
 import { Moto, Postgres, startMoto, startPostgres } from "../local/services";
 import { planStack, scanPlan } from "../terraform/plan";
 import { CommandError, PLACEHOLDER_IMAGE, run, synthCompiled, terraform } from "../terraform/run";
@@ -238,6 +239,8 @@ async function main(): Promise<void> {
 
   await phase("worker from cdktf output ingests uploads", async () => {
     const out = outputsOf(devOutputs, "nexus-dev");
+    // As the task definition does: the migration as the master user, then the worker as nexus_worker.
+    log(lastLine(await runMigration(migrationEnv(pg))));
     const worker = startWorker(out.ingest_queue_url, moto, pg);
     cleanups.push(() => stopProcess(worker));
     const files: Record<string, string> = {
@@ -293,12 +296,7 @@ function startWorker(queueUrl: string, moto: Moto, pg: Postgres): ChildProcess {
     AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
     AWS_S3_FORCE_PATH_STYLE: "true",
     NODE_EXTRA_CA_CERTS: moto.caBundle, // one file: the system bundle plus the emulator's CA
-    DB_HOST: "127.0.0.1",
-    DB_PORT: String(pg.port),
-    DB_NAME: pg.database,
-    DB_USER: pg.user,
-    DB_PASSWORD: pg.password,
-    DB_SSL: "disable", // the local PostgreSQL stands in for RDS, which runs verify-full
+    ...workerDbEnv(pg), // the local PostgreSQL stands in for RDS: no TLS, a password for nexus_worker
     WAIT_TIME_SECONDS: "1",
     HEALTH_FILE: join(WORK, "worker.health"),
   };
@@ -310,6 +308,8 @@ function startWorker(queueUrl: string, moto: Moto, pg: Postgres): ChildProcess {
   child.stderr!.on("data", (d) => writeFileSync(logFile, d, { flag: "a" }));
   return child;
 }
+
+const lastLine = (output: string) => output.trim().split("\n").pop() ?? "";
 
 async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

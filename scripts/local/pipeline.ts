@@ -1,7 +1,7 @@
 /**
  * Provisions the ingest path on the local moto server the way the stacks configure it on AWS:
  * a versioned bucket whose ObjectCreated notifications for `.txt` go to a queue with a DLQ
- * behind it (redrive after maxReceiveCount), long polling, and the database secret.
+ * behind it (redrive after maxReceiveCount), and long polling.
  */
 import {
   CreateBucketCommand,
@@ -10,8 +10,9 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { Postgres } from "./services";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { Postgres, REPO_ROOT } from "./services";
 
 export const LOCAL_REGION = "us-east-1";
 /** moto accepts any credentials; these never leave this machine. */
@@ -31,7 +32,6 @@ export interface Pipeline {
   readonly dlqUrl: string;
   readonly s3: S3Client;
   readonly sqs: SQSClient;
-  readonly secrets: SecretsManagerClient;
   readonly options: Required<PipelineOptions>;
 }
 
@@ -40,13 +40,12 @@ export function awsClients(endpoint: string) {
   return {
     s3: new S3Client({ ...config, forcePathStyle: true }),
     sqs: new SQSClient(config),
-    secrets: new SecretsManagerClient(config),
   };
 }
 
 export async function provisionPipeline(endpoint: string, opts: PipelineOptions = {}): Promise<Pipeline> {
   const options = { name: "nexus-local", suffix: ".txt", maxReceiveCount: 5, visibilityTimeoutSeconds: 30, ...opts };
-  const { s3, sqs, secrets } = awsClients(endpoint);
+  const { s3, sqs } = awsClients(endpoint);
   const bucket = `${options.name}-ingest`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));
@@ -83,21 +82,43 @@ export async function provisionPipeline(endpoint: string, opts: PipelineOptions 
       },
     }),
   );
-  return { endpoint, bucket, queueUrl, dlqUrl, s3, sqs, secrets, options };
+  return { endpoint, bucket, queueUrl, dlqUrl, s3, sqs, options };
 }
 
-/** Stores the database credentials as the RDS-managed secret does (JSON username/password). */
-export async function createDbSecret(pipeline: Pipeline, user: string, password: string): Promise<string> {
-  const result = await pipeline.secrets.send(
-    new CreateSecretCommand({
-      Name: `${pipeline.options.name}/db-${Date.now()}`,
-      SecretString: JSON.stringify({ username: user, password }),
-    }),
-  );
-  return result.ARN!;
+/** The application role the migration creates; the worker logs in as it, never as the master user. */
+export const LOCAL_APP_USER = "nexus_worker";
+/** Its password, locally only: a local PostgreSQL cannot verify IAM tokens, so DB_AUTH=password here. */
+export const LOCAL_APP_PASSWORD = "nexus-local-only";
+
+/** Where the local PostgreSQL is, as the stacks inject it (TLS off: it has no certificate; RDS runs verify-full). */
+function dbEnv(pg: Postgres): Record<string, string> {
+  return {
+    DB_HOST: "127.0.0.1",
+    DB_PORT: String(pg.port),
+    DB_NAME: pg.database,
+    DB_SSL: "disable",
+    DB_AUTH: "password",
+  };
 }
 
-/** The environment the stacks inject into the worker task, pointed at the local services. */
+/** The migration container's environment: the master user, and the application role to create. */
+export function migrationEnv(pg: Postgres, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...dbEnv(pg),
+    DB_USER: pg.user,
+    DB_PASSWORD: pg.password,
+    DB_APP_USER: LOCAL_APP_USER,
+    DB_APP_PASSWORD: LOCAL_APP_PASSWORD,
+    ...extra,
+  };
+}
+
+/** The worker's database variables: the application role, with its local password. */
+export function workerDbEnv(pg: Postgres): Record<string, string> {
+  return { ...dbEnv(pg), DB_USER: LOCAL_APP_USER, DB_PASSWORD: LOCAL_APP_PASSWORD };
+}
+
+/** The environment the stacks inject into the worker container, pointed at the local services. */
 export function workerEnv(
   pipeline: Pipeline,
   pg: Postgres,
@@ -110,13 +131,30 @@ export function workerEnv(
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_S3_FORCE_PATH_STYLE: "true",
-    DB_HOST: "127.0.0.1",
-    DB_PORT: String(pg.port),
-    DB_NAME: pg.database,
-    DB_USER: pg.user,
-    DB_PASSWORD: pg.password,
-    DB_SSL: "disable", // local PostgreSQL has no certificate; RDS runs verify-full
+    ...workerDbEnv(pg),
     VISIBILITY_TIMEOUT_SECONDS: String(pipeline.options.visibilityTimeoutSeconds),
     ...extra,
   };
+}
+
+/**
+ * Runs the migration as ECS does, as its own process before the worker (worker/dist, built by
+ * `npm run build:worker`); resolves with its JSON lines, rejects with them when it exits non-zero.
+ */
+export function runMigration(
+  env: Record<string, string>,
+  script = join(REPO_ROOT, "worker", "dist", "migrate.js"),
+): Promise<string> {
+  const child = spawn(process.execPath, [script], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  return new Promise((resolve, reject) =>
+    child.once("exit", (code) =>
+      code === 0 ? resolve(output) : reject(new Error(`migration exited ${code}: ${output.trim()}`)),
+    ),
+  );
 }

@@ -1,13 +1,13 @@
 /**
  * The local pipeline, no AWS account: moto (S3, SQS, Secrets Manager) + PostgreSQL 17.6 +
- * the worker (worker/dist, built by `npm run build:worker`), provisioned as the stacks do.
+ * the migration and the worker (worker/dist, built by `npm run build:worker`), provisioned as the stacks do.
  *   npm run local            run until Ctrl-C; prints how to upload with the AWS CLI
  *   npm run local -- --demo  upload sample files (incl. a rejected and a renamed one), show the rows, stop
  */
 import { ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { provisionPipeline, workerEnv } from "./pipeline";
+import { migrationEnv, provisionPipeline, runMigration, workerEnv } from "./pipeline";
 import { REPO_ROOT, startMoto, startPostgres } from "./services";
 
 const SAMPLES: Record<string, string | Buffer> = {
@@ -23,6 +23,8 @@ async function main(): Promise<void> {
   const demo = process.argv.includes("--demo");
   const [moto, pg] = await Promise.all([startMoto({ plainHttp: true }), startPostgres()]);
   const pipeline = await provisionPipeline(moto.endpoint);
+  // As in ECS: the migration (master user) first, then the worker as the application role.
+  await runMigration(migrationEnv(pg));
   const env = workerEnv(pipeline, pg, { WAIT_TIME_SECONDS: demo ? "1" : "20", HEALTH_FILE: "/tmp/nexus-local.health" });
   const worker: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, "worker", "dist", "index.js")], {
     env: { ...process.env, ...env },

@@ -18,8 +18,10 @@ export const INSTANCE_CLASS = "db.t4g.micro";
 export const POSTGRES_PORT = 5432;
 /** The server certificate authority: RSA 2048, valid to 2061, in the RDS global bundle the image carries. */
 export const CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1";
-/** Master user name; its password lives only in the RDS-managed secret. */
+/** Master user name; its password lives only in the RDS-managed secret, injected into the migration only. */
 export const MASTER_USERNAME = "nexus_admin";
+/** The application role the migration creates and the worker logs in as, with IAM tokens. */
+export const APP_USERNAME = "nexus_worker";
 const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
 
 export interface DatabaseProps {
@@ -133,13 +135,23 @@ export class Database extends Construct {
     });
   }
 
-  /** secretsmanager:GetSecretValue on the master secret, for injection and re-reads after rotation. */
+  /** secretsmanager:GetSecretValue on the master secret: for ECS to inject it into the migration container. */
   grantReadSecret(): PolicyStatement {
     return {
       Sid: "ReadDatabaseSecret",
       Effect: "Allow",
       Action: ["secretsmanager:GetSecretValue"],
       Resource: [this.secretArn],
+    };
+  }
+
+  /** rds-db:connect as exactly one database user of this instance (IAM database authentication). */
+  grantConnect(aws: AwsContext, user: string): PolicyStatement {
+    return {
+      Sid: "ConnectAsApplicationRole",
+      Effect: "Allow",
+      Action: ["rds-db:connect"],
+      Resource: [aws.arn("rds-db", `dbuser:${this.instance.resourceId}/${user}`)],
     };
   }
 

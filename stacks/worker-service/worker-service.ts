@@ -8,7 +8,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { AwsContext } from "../shared/aws-context";
 import { WorkerConfig, visibilityTimeoutSeconds } from "../config/config";
-import { Database } from "../database/database";
+import { APP_USERNAME, Database } from "../database/database";
 import { DataKey } from "../encryption/data-key";
 import { PolicyStatement, assumeRolePolicy, policyJson } from "../shared/iam";
 import { Ingest } from "../ingest/ingest";
@@ -19,6 +19,14 @@ import { emptySecurityGroup } from "../shared/security-groups";
 /** The image's non-root user (uid:gid of `node` in the official Node images). */
 export const WORKER_USER = "1000:1000";
 export const CONTAINER_NAME = "worker";
+export const MIGRATION_CONTAINER_NAME = "migrate";
+/**
+ * The worker container starts when the migration exits 0; Fargate gives a dependency at most
+ * 120 s (startTimeout 2-120). The migration waits for its database 90 s of them, leaving 30 s to
+ * connect and migrate; past that the task stops and the service starts another.
+ */
+export const MIGRATION_START_TIMEOUT_SECONDS = 120;
+export const MIGRATION_DB_WAIT_SECONDS = 90;
 
 export interface WorkerServiceProps {
   readonly aws: AwsContext;
@@ -73,13 +81,14 @@ export class WorkerService extends Construct {
     this.taskRole = this.role("task-role", `${name}-worker-task`, accountId, [
       props.ingest.bucket.grantReadObjects(),
       props.ingest.grantConsumeMessages(),
-      props.database.grantReadSecret(),
+      props.database.grantConnect(props.aws, APP_USERNAME),
       props.dataKey.grantDecrypt(),
     ]);
     this.executionRole = this.role("execution-role", `${name}-worker-execution`, accountId, [
       props.grantPull,
       props.grantAuthorizationToken,
       this.grantWriteLogs(),
+      // To inject the master secret into the migration container; the task role cannot read it.
       props.database.grantReadSecret(),
       props.dataKey.grantDecrypt(),
     ]);
@@ -138,32 +147,62 @@ export class WorkerService extends Construct {
   private taskDefinition(props: WorkerServiceProps): EcsTaskDefinition {
     const { config, database, ingest } = props;
     const secret = database.secretArn;
-    const environment: Record<string, string> = {
-      QUEUE_URL: ingest.queue.url,
+    const location = {
       DB_HOST: database.instance.address,
       DB_PORT: String(database.instance.port),
       DB_NAME: database.instance.dbName,
-      DB_SECRET_ARN: secret,
       DB_SSL: "verify-full",
-      AWS_REGION: props.aws.region,
-      WORKER_CONCURRENCY: String(config.concurrency),
-      MAX_OBJECT_BYTES: String(config.maxObjectBytes),
-      VISIBILITY_TIMEOUT_SECONDS: String(visibilityTimeoutSeconds(config)),
+      DB_AUTH: "iam",
     };
-    const container = {
-      name: CONTAINER_NAME,
+    // Both containers: the same image, non-root, read-only root filesystem, logs to the worker's group.
+    const base = (name: string) => ({
+      name,
       image: props.imageUri,
-      essential: true,
       user: WORKER_USER,
       readonlyRootFilesystem: true,
-      environment: Object.entries(environment).map(([key, value]) => ({ name: key, value })),
-      // Injected by the ECS agent from the RDS-managed secret; never in the task definition itself.
+      logConfiguration: {
+        logDriver: "awslogs",
+        options: {
+          "awslogs-group": this.logGroup.name,
+          "awslogs-region": props.aws.region,
+          "awslogs-stream-prefix": name,
+        },
+      },
+    });
+    // Runs first, as the master user: migrations, then the nexus_worker role and its grants.
+    const migration = {
+      ...base(MIGRATION_CONTAINER_NAME),
+      command: ["node", "dist/migrate.js"],
+      essential: false,
+      environment: environmentList({
+        ...location,
+        DB_APP_USER: APP_USERNAME,
+        DB_WAIT_SECONDS: String(MIGRATION_DB_WAIT_SECONDS),
+      }),
+      // Injected by the ECS agent from the RDS-managed secret, into this container only.
       secrets: [
         { name: "DB_USER", valueFrom: `${secret}:username::` },
         { name: "DB_PASSWORD", valueFrom: `${secret}:password::` },
       ],
+      startTimeout: MIGRATION_START_TIMEOUT_SECONDS,
+    };
+    // Logs in as nexus_worker with IAM tokens: no database password exists in this container.
+    const worker = {
+      ...base(CONTAINER_NAME),
+      essential: true,
+      dependsOn: [{ containerName: MIGRATION_CONTAINER_NAME, condition: "SUCCESS" }],
+      environment: environmentList({
+        QUEUE_URL: ingest.queue.url,
+        ...location,
+        DB_USER: APP_USERNAME,
+        AWS_REGION: props.aws.region,
+        WORKER_CONCURRENCY: String(config.concurrency),
+        MAX_OBJECT_BYTES: String(config.maxObjectBytes),
+        VISIBILITY_TIMEOUT_SECONDS: String(visibilityTimeoutSeconds(config)),
+      }),
       // The only writable path: the health heartbeat and Node's temp files.
       mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
+      // The worker stamps its health file while it waits for the database too (DB_WAIT_SECONDS, 300 s).
       healthCheck: {
         command: ["CMD", "node", "dist/healthcheck.js"],
         interval: 30,
@@ -172,14 +211,6 @@ export class WorkerService extends Construct {
         startPeriod: 30,
       },
       stopTimeout: 30,
-      logConfiguration: {
-        logDriver: "awslogs",
-        options: {
-          "awslogs-group": this.logGroup.name,
-          "awslogs-region": props.aws.region,
-          "awslogs-stream-prefix": "worker",
-        },
-      },
     };
     return new EcsTaskDefinition(this, "task", {
       family: `${props.name}-worker`,
@@ -191,7 +222,10 @@ export class WorkerService extends Construct {
       executionRoleArn: this.executionRole.arn,
       taskRoleArn: this.taskRole.arn,
       volume: [{ name: "tmp" }],
-      containerDefinitions: JSON.stringify([container]),
+      containerDefinitions: JSON.stringify([migration, worker]),
     });
   }
 }
+
+const environmentList = (variables: Record<string, string>) =>
+  Object.entries(variables).map(([name, value]) => ({ name, value }));

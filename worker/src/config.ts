@@ -4,9 +4,13 @@
  * start with one line naming it, the value given and what is allowed (our words, not zod's).
  */
 import { z } from "zod";
+import { log } from "./log";
 
 export type SslMode = "verify-full" | "require" | "disable";
 const SSL_MODES = ["verify-full", "require", "disable"] as const;
+/** How the application role logs in: IAM tokens on RDS, a password where IAM cannot verify tokens (local). */
+export type AuthMode = "iam" | "password";
+const AUTH_MODES = ["iam", "password"] as const;
 
 export class ConfigError extends Error {
   constructor(
@@ -30,6 +34,8 @@ const optional = (schema: z.ZodType, allowed: string, fallback: string): Variabl
 const integer = (min: number, max: number, fallback: number): Variable =>
   optional(z.coerce.number().int().min(min).max(max), `an integer from ${min} to ${max}`, String(fallback));
 const text = z.string().trim().min(1);
+/** A PostgreSQL role name we create and grant: lower case, no quoting needed. */
+const roleName = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/);
 
 /** Every variable the worker reads, with what it allows and its default. */
 const VARIABLES = {
@@ -39,8 +45,10 @@ const VARIABLES = {
   DB_PORT: integer(1, 65535, 5432),
   DB_NAME: required(text, "a database name"),
   DB_USER: required(text, "a user name"),
-  DB_PASSWORD: required(text, "a password"),
-  DB_SECRET_ARN: optional(z.string(), "a Secrets Manager ARN", ""),
+  DB_AUTH: optional(z.enum(AUTH_MODES), `one of ${AUTH_MODES.join(", ")}`, "iam"),
+  DB_PASSWORD: optional(text, "a password", ""),
+  DB_APP_USER: optional(roleName, "a role name of lower-case letters, digits and _", "nexus_worker"),
+  DB_APP_PASSWORD: optional(text, "a password", ""),
   DB_SSL: optional(z.enum(SSL_MODES), `one of ${SSL_MODES.join(", ")}`, "verify-full"),
   DB_CA_FILE: optional(z.string(), "a file path", "/app/certs/rds-global-bundle.pem"),
   WORKER_CONCURRENCY: integer(1, 50, 4),
@@ -55,20 +63,26 @@ const VARIABLES = {
 
 type Name = keyof typeof VARIABLES;
 
+/** Where PostgreSQL is and how to reach it; shared by the worker and the migration. */
+export interface DbLocation {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly ssl: SslMode;
+  /** CA bundle for verify-full. @default the Amazon RDS bundle baked into the image */
+  readonly caFile: string;
+}
+
 export interface WorkerConfig {
   readonly queueUrl: string;
   readonly region: string;
-  readonly db: {
-    readonly host: string;
-    readonly port: number;
-    readonly database: string;
+  readonly db: DbLocation & {
+    /** The application role (nexus_worker), never the master user. */
     readonly user: string;
-    readonly password: string;
-    /** The RDS-managed secret, re-read when the password stops working (rotation). */
-    readonly secretArn?: string;
-    readonly ssl: SslMode;
-    /** CA bundle for verify-full. @default the Amazon RDS bundle baked into the image */
-    readonly caFile: string;
+    /** iam: a fresh RDS auth token per connection; password: DB_PASSWORD. @default iam */
+    readonly auth: AuthMode;
+    /** Only with auth = password. */
+    readonly password?: string;
   };
   /** Receives in flight at once; each holds at most one pool client. @default 4 */
   readonly concurrency: number;
@@ -104,22 +118,32 @@ function read<N extends Name>(env: Env, name: N): string {
 
 const int = (env: Env, name: Name) => Number(read(env, name));
 
+/** A password that must be set in password mode and must not be in iam mode (it would be unused, or leaked). */
+function passwordFor(env: Env, auth: AuthMode, name: "DB_PASSWORD" | "DB_APP_PASSWORD"): string | undefined {
+  const value = read(env, name);
+  if (auth === "password" && !value) throw new ConfigError(name, "is required when DB_AUTH is password");
+  if (auth === "iam" && value) throw new ConfigError(name, "must not be set when DB_AUTH is iam (tokens replace it)");
+  return value || undefined;
+}
+
+function dbLocation(env: Env): DbLocation {
+  return {
+    host: read(env, "DB_HOST"),
+    port: int(env, "DB_PORT"),
+    database: read(env, "DB_NAME"),
+    ssl: read(env, "DB_SSL") as SslMode,
+    caFile: read(env, "DB_CA_FILE"),
+  };
+}
+
 export function loadConfig(env: Env): WorkerConfig {
-  const ssl = read(env, "DB_SSL") as SslMode;
   const queueUrl = read(env, "QUEUE_URL");
+  const region = read(env, "AWS_REGION");
+  const auth = read(env, "DB_AUTH") as AuthMode;
   return {
     queueUrl,
-    region: read(env, "AWS_REGION"),
-    db: {
-      host: read(env, "DB_HOST"),
-      port: int(env, "DB_PORT"),
-      database: read(env, "DB_NAME"),
-      user: read(env, "DB_USER"),
-      password: read(env, "DB_PASSWORD"),
-      secretArn: read(env, "DB_SECRET_ARN") || undefined,
-      ssl,
-      caFile: read(env, "DB_CA_FILE"),
-    },
+    region,
+    db: { ...dbLocation(env), user: read(env, "DB_USER"), auth, password: passwordFor(env, auth, "DB_PASSWORD") },
     concurrency: int(env, "WORKER_CONCURRENCY"),
     maxObjectBytes: int(env, "MAX_OBJECT_BYTES"),
     visibilityTimeoutSeconds: int(env, "VISIBILITY_TIMEOUT_SECONDS"),
@@ -129,4 +153,36 @@ export function loadConfig(env: Env): WorkerConfig {
     dbWaitSeconds: int(env, "DB_WAIT_SECONDS"),
     environment: read(env, "NEXUS_ENVIRONMENT"),
   };
+}
+
+/**
+ * The migration's configuration (`node dist/migrate.js`): the master user from the RDS secret
+ * (DB_USER, DB_PASSWORD), and the application role it creates and grants (DB_APP_USER) with the
+ * same DB_AUTH the worker uses.
+ */
+export interface MigrationConfig {
+  readonly db: DbLocation & { readonly user: string; readonly password: string };
+  readonly app: { readonly user: string; readonly auth: AuthMode; readonly password?: string };
+  /** How long the migration waits for an unreachable database (DB_WAIT_SECONDS). The stacks size it inside Fargate's 120 s start timeout. */
+  readonly dbWaitSeconds: number;
+}
+
+export function loadMigrationConfig(env: Env): MigrationConfig {
+  const db = { ...dbLocation(env), user: read(env, "DB_USER"), password: read(env, "DB_PASSWORD") };
+  if (!db.password) throw new ConfigError("DB_PASSWORD", "is required (the master password) and not set");
+  const auth = read(env, "DB_AUTH") as AuthMode;
+  const app = { user: read(env, "DB_APP_USER"), auth, password: passwordFor(env, auth, "DB_APP_PASSWORD") };
+  if (app.user === db.user) throw new ConfigError("DB_APP_USER", `must differ from the master user ${db.user}`);
+  return { db, app, dbWaitSeconds: int(env, "DB_WAIT_SECONDS") };
+}
+
+/** Loads a configuration, or ends the process with one JSON line naming the variable and exit code 2. */
+export function configOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    log.error("configuration error", { variable: err.variable, error: err.message });
+    process.exit(2);
+  }
 }

@@ -1,18 +1,13 @@
 /**
- * The one module that owns the PostgreSQL pool and all SQL. Parameters are always `$n`;
- * query parameters are never logged (they hold document contents).
+ * The worker's side of PostgreSQL: the pool and the one statement it runs. Parameters are always
+ * `$n`; query parameters are never logged (they hold document contents). Schema and grants are
+ * the migration's (schema.ts), which runs as another user in another process.
  */
 import { readFileSync } from "node:fs";
-import { Pool, PoolConfig } from "pg";
-import { WorkerConfig } from "./config";
+import { ClientConfig, Pool } from "pg";
+import { DbLocation, WorkerConfig } from "./config";
 import { log } from "./log";
-import { MIGRATIONS, MIGRATION_LOCK_ID } from "./migrations";
 import { ObjectOutcome } from "./objects";
-
-export interface Credentials {
-  readonly user: string;
-  readonly password: string;
-}
 
 /** A row to store: a document or a rejection, with the id of the message it came from. */
 export type StoredOutcome = {
@@ -46,11 +41,17 @@ const TRANSIENT_CODES = new Set([
 ]);
 const AUTH_CODES = new Set(["28P01", "28000"]);
 
-function codeOf(error: unknown): string | undefined {
+/** Wrong user, password or token: transient for the worker (a new connection gets a new token), not for the migration. */
+export function isAuthFailure(error: unknown): boolean {
+  return AUTH_CODES.has(codeOf(error instanceof DatabaseError ? error.cause : error) ?? "");
+}
+
+export function codeOf(error: unknown): string | undefined {
   return (error as { code?: string }).code;
 }
 
 export function isTransient(error: unknown): boolean {
+  if (error instanceof DatabaseError) return error.transient;
   const code = codeOf(error);
   if (code && (TRANSIENT_CODES.has(code) || code.startsWith("08") || AUTH_CODES.has(code))) return true;
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
@@ -58,7 +59,8 @@ export function isTransient(error: unknown): boolean {
   );
 }
 
-function sslOptions(db: WorkerConfig["db"]): PoolConfig["ssl"] {
+/** TLS for a connection to `db`; shared by the worker's pool and the migration's client. */
+export function sslOptions(db: DbLocation): ClientConfig["ssl"] {
   if (db.ssl === "disable") return false;
   const ca = readFileSync(db.caFile, "utf8");
   // require: encrypted and the chain verified, but not the host name (tunnels, IP addresses).
@@ -66,72 +68,38 @@ function sslOptions(db: WorkerConfig["db"]): PoolConfig["ssl"] {
   return { ca }; // verify-full: chain and host name
 }
 
+/**
+ * The password of each new connection: a string, or a function pg calls for every connection it
+ * opens (an IAM token is valid for 15 minutes, so each connection gets a fresh one and the pool is
+ * never rebuilt).
+ */
+export type PasswordSource = string | (() => Promise<string>);
+
+/** The worker's pool, logged in as the application role: INSERT and nothing it does not need. */
 export class Database {
-  private pool: Pool;
-  private credentials: Credentials;
+  private readonly pool: Pool;
 
-  constructor(
-    private readonly config: WorkerConfig["db"],
-    private readonly poolSize: number,
-    /** Re-reads the credentials (from the RDS-managed secret) after an authentication failure. */
-    private readonly refreshCredentials?: () => Promise<Credentials>,
-  ) {
-    this.credentials = { user: config.user, password: config.password };
-    this.pool = this.createPool();
-  }
-
-  private createPool(): Pool {
-    const pool = new Pool({
-      host: this.config.host,
-      port: this.config.port,
-      database: this.config.database,
-      user: this.credentials.user,
-      password: this.credentials.password,
-      ssl: sslOptions(this.config),
-      max: this.poolSize,
+  constructor(config: WorkerConfig["db"], poolSize: number, password: PasswordSource) {
+    this.pool = new Pool({
+      host: config.host,
+      port: config.port,
+      database: config.database,
+      user: config.user,
+      password,
+      ssl: sslOptions(config),
+      max: poolSize,
       connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 30000,
       statement_timeout: 30000,
       application_name: "nexus-worker",
     });
     // An idle client losing its connection (database restart) must not crash the process.
-    pool.on("error", (err) => log.warn("idle database connection lost", { err }));
-    return pool;
+    this.pool.on("error", (err) => log.warn("idle database connection lost", { err }));
   }
 
-  /** Applies pending migrations under an advisory lock; returns how many it applied. */
-  async migrate(): Promise<number> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_ID]);
-      await client.query(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
-      );
-      const done = new Set(
-        (await client.query<{ version: number }>("SELECT version FROM schema_migrations")).rows.map((r) => r.version),
-      );
-      let applied = 0;
-      for (const migration of MIGRATIONS.filter((m) => !done.has(m.version))) {
-        await client.query("BEGIN");
-        try {
-          await client.query(migration.sql);
-          await client.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
-            migration.version,
-            migration.name,
-          ]);
-          await client.query("COMMIT");
-          applied++;
-          log.info("migration applied", { version: migration.version, name: migration.name });
-        } catch (error) {
-          await client.query("ROLLBACK");
-          throw error;
-        }
-      }
-      return applied;
-    } finally {
-      await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_ID]).catch(() => undefined);
-      client.release();
-    }
+  /** One round trip: the database answers and the role may log in. */
+  async ping(): Promise<void> {
+    await this.query("SELECT 1", []);
   }
 
   /**
@@ -178,28 +146,16 @@ export class Database {
     return result.rows[0];
   }
 
-  /** Runs one statement; after an authentication failure, re-reads the secret and retries once. */
+  /**
+   * Runs one statement. An authentication failure counts as transient (a token not yet valid, a
+   * grant still propagating): the batch is retried later on a new connection with a new token.
+   */
   private async query<R extends object>(sql: string, params: unknown[]) {
     try {
       return await this.pool.query<R>(sql, params);
     } catch (error) {
-      if (!AUTH_CODES.has(codeOf(error) ?? "") || !this.refreshCredentials) throw this.wrap(error);
-      log.warn("database authentication failed; re-reading the secret", { code: codeOf(error) });
-      await this.reconnectWith(await this.refreshCredentials());
-      try {
-        return await this.pool.query<R>(sql, params);
-      } catch (retryError) {
-        throw this.wrap(retryError);
-      }
+      throw this.wrap(error);
     }
-  }
-
-  private async reconnectWith(credentials: Credentials): Promise<void> {
-    const old = this.pool;
-    this.credentials = credentials;
-    this.pool = this.createPool();
-    await old.end().catch(() => undefined);
-    log.info("database pool recreated with refreshed credentials");
   }
 
   private wrap(error: unknown): DatabaseError {

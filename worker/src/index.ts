@@ -1,31 +1,22 @@
 /**
- * Entry point: `node dist/index.js`. Reads the config, migrates, polls until SIGTERM/SIGINT,
+ * Entry point: `node dist/index.js`. Reads the config, waits for the database (the migration,
+ * `node dist/migrate.js`, has run before as its own process), polls until SIGTERM/SIGINT,
  * then drains: stops receiving, lets batches in hand finish (or, past the deadline, makes them
  * visible again for another worker), closes the pool and exits 0. A config error exits 2 with
  * one JSON line naming the variable. Everything it prints is a JSON line, warnings included.
  */
-import { ConfigError, WorkerConfig, loadConfig } from "./config";
+import { configOrExit, loadConfig } from "./config";
 import { log, routeProcessWarnings } from "./log";
 import { createWorker } from "./worker";
 
-function configOrExit(): WorkerConfig {
-  try {
-    return loadConfig(process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    log.error("configuration error", { variable: err.variable, error: err.message });
-    process.exit(2);
-  }
-}
-
 async function main(): Promise<void> {
   routeProcessWarnings();
-  const config = configOrExit();
+  const config = configOrExit(() => loadConfig(process.env));
   // A stop while start-up still waits for the database ends the wait: nothing is in hand yet.
   const starting = new AbortController();
   const stopStarting = () => starting.abort();
   process.once("SIGTERM", stopStarting).once("SIGINT", stopStarting);
-  const worker = await createWorker(config, starting.signal).catch((err) => {
+  const worker = await createWorker(config, { starting: starting.signal }).catch((err) => {
     if (starting.signal.aborted) {
       log.info("stopped before start-up finished", { reason: (err as Error).message });
       process.exit(0);

@@ -1,14 +1,14 @@
-/** Wires a worker from a config: clients, pool, migrations. Shared by the entry point, tests and benchmarks. */
+/** Wires a worker from a config: clients, pool, the first connection. Shared by the entry point, tests and benchmarks. */
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { TokenSource, passwordSource } from "./auth";
 import { WorkerConfig } from "./config";
 import { Consumer } from "./consumer";
 import { Database } from "./db";
+import { stampHealth } from "./health";
 import { ObjectReader } from "./objects";
 import { QueueClient } from "./queue";
-import { secretCredentials } from "./secrets";
-import { migrateWhenReady } from "./startup";
+import { whenDatabaseReady } from "./startup";
 
 export interface Worker {
   readonly consumer: Consumer;
@@ -17,17 +17,30 @@ export interface Worker {
   readonly s3: S3Client;
 }
 
-/** Clients honour AWS_ENDPOINT_URL (the SDK's standard variable) to reach a local server. */
-export async function createWorker(config: WorkerConfig, starting?: AbortSignal): Promise<Worker> {
+export interface WorkerOptions {
+  /** Ends the wait for the database (a stop during start-up). */
+  readonly starting?: AbortSignal;
+  /** Stands in for the RDS signer with DB_AUTH=iam (tests: a local PostgreSQL cannot verify IAM tokens). */
+  readonly tokens?: TokenSource;
+}
+
+/**
+ * Clients honour AWS_ENDPOINT_URL (the SDK's standard variable) to reach a local server. The
+ * schema is the migration's job (dist/migrate.js, run before the worker starts); the worker only
+ * waits until it can log in, keeping its health stamp fresh while it waits.
+ */
+export async function createWorker(config: WorkerConfig, options: WorkerOptions = {}): Promise<Worker> {
   const clientConfig = { region: config.region };
   const s3 = new S3Client({ ...clientConfig, forcePathStyle: process.env.AWS_S3_FORCE_PATH_STYLE === "true" });
   const sqs = new SQSClient(clientConfig);
-  const refresh = config.db.secretArn
-    ? secretCredentials(new SecretsManagerClient(clientConfig), config.db.secretArn)
-    : undefined;
   // Backpressure: every poll loop holds at most one connection, so the pool never queues work.
-  const db = new Database(config.db, config.concurrency + 1, refresh);
-  await migrateWhenReady(db, config, starting).catch(async (err) => {
+  const db = new Database(config.db, config.concurrency + 1, passwordSource(config, options.tokens));
+  await whenDatabaseReady("first connection", () => db.ping(), {
+    seconds: config.dbWaitSeconds,
+    variable: "DB_WAIT_SECONDS",
+    beforeAttempt: () => stampHealth(config.healthFile),
+    signal: options.starting,
+  }).catch(async (err) => {
     await db.close().catch(() => undefined);
     throw err;
   });

@@ -1,5 +1,5 @@
 import { decodeKey, parseMessageBody } from "../src/events";
-import { ConfigError, loadConfig } from "../src/config";
+import { ConfigError, loadConfig, loadMigrationConfig } from "../src/config";
 
 const record = (key: string, extra: Record<string, unknown> = {}) => ({
   eventName: "ObjectCreated:Put",
@@ -75,23 +75,25 @@ describe("worker config", () => {
     AWS_REGION: "us-east-1",
     DB_HOST: "h",
     DB_NAME: "n",
-    DB_USER: "u",
-    DB_PASSWORD: "p",
+    DB_USER: "nexus_worker",
   };
 
-  test("defaults: verify-full TLS, concurrency 4, 10 MiB cap, 120 s visibility, 20 s long poll", () => {
+  test("defaults: IAM authentication, verify-full TLS, concurrency 4, 10 MiB cap, 120 s visibility, 20 s long poll", () => {
     expect(loadConfig(env)).toMatchObject({
       concurrency: 4,
       maxObjectBytes: 10485760,
       visibilityTimeoutSeconds: 120,
       waitTimeSeconds: 20,
-      db: { ssl: "verify-full", port: 5432 },
+      db: { ssl: "verify-full", port: 5432, auth: "iam", user: "nexus_worker" },
     });
+    expect(loadConfig(env).db.password).toBeUndefined();
   });
 
   test.each([
     [{ QUEUE_URL: undefined }, /^QUEUE_URL is required and not set$/],
-    [{ DB_PASSWORD: "" }, /^DB_PASSWORD is required/],
+    [{ DB_AUTH: "password" }, /^DB_PASSWORD is required when DB_AUTH is password$/],
+    [{ DB_PASSWORD: "p" }, /^DB_PASSWORD must not be set when DB_AUTH is iam/],
+    [{ DB_AUTH: "trust" }, /^DB_AUTH must be one of iam, password, got "trust"$/],
     [{ DB_SSL: "prefer" }, /^DB_SSL must be one of verify-full, require, disable, got "prefer"$/],
     [{ WORKER_CONCURRENCY: "0" }, /^WORKER_CONCURRENCY must be an integer from 1 to 50, got "0"$/],
     [{ DB_PORT: "54x" }, /^DB_PORT must be an integer/],
@@ -99,5 +101,27 @@ describe("worker config", () => {
   ])("%j is refused, naming the variable", (override, message) => {
     expect(() => loadConfig({ ...env, ...override })).toThrow(ConfigError);
     expect(() => loadConfig({ ...env, ...override })).toThrow(message);
+  });
+});
+
+describe("migration config", () => {
+  const env = { DB_HOST: "h", DB_NAME: "n", DB_USER: "nexus_admin", DB_PASSWORD: "master" };
+
+  test("defaults: creates nexus_worker for IAM authentication, waits 300 s unless told", () => {
+    expect(loadMigrationConfig(env)).toMatchObject({
+      db: { user: "nexus_admin", password: "master", ssl: "verify-full" },
+      app: { user: "nexus_worker", auth: "iam" },
+      dbWaitSeconds: 300,
+    });
+  });
+
+  test.each([
+    [{ DB_PASSWORD: undefined }, /^DB_PASSWORD is required \(the master password\)/],
+    [{ DB_AUTH: "password" }, /^DB_APP_PASSWORD is required when DB_AUTH is password$/],
+    [{ DB_APP_PASSWORD: "x" }, /^DB_APP_PASSWORD must not be set when DB_AUTH is iam/],
+    [{ DB_APP_USER: "Nexus-Worker" }, /^DB_APP_USER must be a role name of lower-case letters, digits and _/],
+    [{ DB_APP_USER: "nexus_admin" }, /^DB_APP_USER must differ from the master user nexus_admin$/],
+  ])("%j is refused, naming the variable", (override, message) => {
+    expect(() => loadMigrationConfig({ ...env, ...override })).toThrow(message);
   });
 });

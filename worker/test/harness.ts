@@ -2,9 +2,16 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { Moto, Postgres, startMoto, startPostgres } from "../../scripts/local/services";
-import { Pipeline, PipelineOptions, provisionPipeline, workerEnv } from "../../scripts/local/pipeline";
+import {
+  Pipeline,
+  PipelineOptions,
+  migrationEnv,
+  provisionPipeline,
+  runMigration,
+  workerEnv,
+} from "../../scripts/local/pipeline";
 import { loadConfig } from "../src/config";
-import { Worker, createWorker } from "../src/worker";
+import { Worker, WorkerOptions, createWorker } from "../src/worker";
 
 /** A row as the tests read it: columns by name, values as pg returns them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read columns by name and compare them
@@ -26,11 +33,16 @@ export async function stopServices(s: Services | undefined): Promise<void> {
   await Promise.all([s?.moto.stop(), s?.pg.destroy()]);
 }
 
-/** A fresh bucket/queue/DLQ and a fresh database, so tests do not see each other's rows. */
+/**
+ * A fresh bucket/queue/DLQ and a fresh database, migrated as ECS does it (dist/migrate.js as the
+ * master user, before the worker), so tests do not see each other's rows.
+ */
 export async function freshPipeline(s: Services, options: PipelineOptions = {}) {
   const name = `t${process.pid}-${++counter}`;
   const pipeline = await provisionPipeline(s.moto.endpoint, { name, visibilityTimeoutSeconds: 4, ...options });
   await s.pg.query(`CREATE DATABASE "${name}"`);
+  const migration = migrationEnv(s.pg, { DB_NAME: name });
+  await runMigration(migration);
   // LOG_LEVEL=error keeps the expected warnings of failure tests out of the test output.
   const env = {
     ...workerEnv(pipeline, s.pg),
@@ -42,13 +54,13 @@ export async function freshPipeline(s: Services, options: PipelineOptions = {}) 
   /** Rows of this pipeline's database ([] until the worker has migrated it). */
   const sql = <R extends object = Row>(text: string, params: unknown[] = []) => s.pg.query<R>(text, params, name);
   const rows = () => sql<Row>("SELECT * FROM documents ORDER BY object_key, id").catch(() => [] as Row[]);
-  return { pipeline, env, name, rows, sql };
+  return { pipeline, env, migration, name, rows, sql };
 }
 
 /** Starts a worker in this process with `env` (the SDK reads AWS_ENDPOINT_URL from process.env). */
-export async function startWorker(env: Record<string, string>): Promise<RunningWorker> {
+export async function startWorker(env: Record<string, string>, options?: WorkerOptions): Promise<RunningWorker> {
   Object.assign(process.env, env);
-  const worker = await createWorker(loadConfig(env));
+  const worker = await createWorker(loadConfig(env), options);
   return { worker, done: worker.consumer.run() };
 }
 

@@ -6,6 +6,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runMigration } from "../../scripts/local/pipeline";
 import { REPO_ROOT } from "../../scripts/local/services";
 import { eventually, freshPipeline, upload, useServices } from "./harness";
 
@@ -21,13 +22,17 @@ test("the runtime tree holds the compiled worker and production dependencies onl
   const app = join(out, "app");
   expect(existsSync(join(app, "dist", "index.js"))).toBe(true);
   expect(existsSync(join(app, "dist", "healthcheck.js"))).toBe(true);
+  expect(existsSync(join(app, "dist", "migrate.js"))).toBe(true);
   expect(existsSync(join(app, "node_modules", "pg"))).toBe(true);
+  expect(existsSync(join(app, "node_modules", "@aws-sdk", "rds-signer"))).toBe(true);
   expect(existsSync(join(app, "node_modules", "typescript"))).toBe(false); // dev dependency pruned
   expect(existsSync(join(app, "src"))).toBe(false);
 });
 
-test("the built worker processes an upload and its health check passes while it runs", async () => {
-  const { pipeline, env, rows, name } = await freshPipeline(ctx.services);
+test("the built migration runs (again: idempotent), then the built worker processes an upload and its health check passes", async () => {
+  const { pipeline, env, migration, rows, name } = await freshPipeline(ctx.services);
+  const migrated = await runMigration({ ...migration, LOG_LEVEL: "info" }, join(out, "app", "dist", "migrate.js"));
+  expect(JSON.parse(migrated.trim().split("\n").pop()!)).toMatchObject({ msg: "migrations done", applied: 0 });
   const worker = spawn(process.execPath, ["dist/index.js"], {
     cwd: join(out, "app"),
     env: { ...process.env, ...env },

@@ -1,12 +1,11 @@
 /**
- * Failure modes with real services: the database stopping mid-run, SIGTERM during a batch and
- * password rotation. In each, every file lands exactly once.
+ * Failure modes with real services: the database stopping mid-run or down at start (for the worker
+ * and for the migration), SIGTERM during a batch. In each, every file lands exactly once.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
-import { PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { createDbSecret } from "../../scripts/local/pipeline";
+import { runMigration } from "../../scripts/local/pipeline";
 import { eventually, freshPipeline, queueDepth, startWorker, upload, useServices } from "./harness";
 
 jest.setTimeout(120000);
@@ -58,38 +57,6 @@ test("SIGTERM during a batch: the process exits 0 in time, and nothing is lost o
   ctx.running = await startWorker(env);
   await eventually("all forty rows", async () => (await rows()).length === all.length, 60000);
   expect((await rows()).map((r) => r.object_key)).toEqual(all);
-});
-
-test("password rotated in PostgreSQL and in the secret: the worker re-reads the secret and recovers", async () => {
-  const { pipeline, env, rows, name } = await freshPipeline(ctx.services);
-  await ctx.services.pg.query(`CREATE ROLE "${name}_app" LOGIN PASSWORD 'first-password'`);
-  await ctx.services.pg.query(`GRANT ALL ON DATABASE "${name}" TO "${name}_app"`);
-  await ctx.services.pg.query(`GRANT ALL ON SCHEMA public TO "${name}_app"`, [], name);
-  const secretArn = await createDbSecret(pipeline, `${name}_app`, "first-password");
-  ctx.running = await startWorker({
-    ...env,
-    DB_USER: `${name}_app`,
-    DB_PASSWORD: "first-password",
-    DB_SECRET_ARN: secretArn,
-  });
-  await upload(pipeline, "before-rotation.txt", "1");
-  await eventually("the first row", async () => (await rows()).length === 1);
-
-  // Rotation as RDS does it: new password in the database and in the secret; old sessions end.
-  await ctx.services.pg.query(`ALTER ROLE "${name}_app" PASSWORD 'second-password'`);
-  await pipeline.secrets.send(
-    new PutSecretValueCommand({
-      SecretId: secretArn,
-      SecretString: JSON.stringify({ username: `${name}_app`, password: "second-password" }),
-    }),
-  );
-  await ctx.services.pg.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, [
-    `${name}_app`,
-  ]);
-
-  await upload(pipeline, "after-rotation.txt", "2");
-  await eventually("the second row", async () => (await rows()).length === 2, 60000);
-  expect((await rows()).map((r) => r.object_key)).toEqual(["after-rotation.txt", "before-rotation.txt"]);
 });
 
 test("a message in work past half the visibility timeout is extended, not delivered again", async () => {
@@ -172,6 +139,38 @@ test("everything the worker prints is a JSON line, the SDK's Node-version warnin
 });
 
 describe("started while PostgreSQL is down", () => {
+  test("the migration waits, then migrates when the database returns", async () => {
+    const { migration, sql } = await freshPipeline(ctx.services);
+    await sql("DROP TABLE documents; DROP TABLE rejected_objects; DELETE FROM schema_migrations");
+    await ctx.services.pg.stop();
+    const migrating = runMigration({ ...migration, LOG_LEVEL: "info" });
+    try {
+      await new Promise((r) => setTimeout(r, 3000)); // a few attempts while the database is down
+    } finally {
+      await ctx.services.pg.start();
+    }
+    const output = await migrating;
+    const lines = output
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ level: "warn", msg: "database unavailable at start; waiting", attempt: 1 });
+    expect(lines.at(-1)).toMatchObject({ level: "info", msg: "migrations done", applied: 1, appUser: "nexus_worker" });
+    expect(await sql("SELECT count(*)::int AS n FROM documents")).toEqual([{ n: 0 }]);
+  });
+
+  test("past DB_WAIT_SECONDS the migration gives up with a JSON line and a non-zero exit", async () => {
+    const { migration } = await freshPipeline(ctx.services);
+    await ctx.services.pg.stop();
+    try {
+      await expect(runMigration({ ...migration, DB_WAIT_SECONDS: "2" })).rejects.toThrow(
+        /exited 1: .*"msg":"migration failed".*"message":"database unavailable for 2 s \(DB_WAIT_SECONDS\)"/s,
+      );
+    } finally {
+      await ctx.services.pg.start();
+    }
+  });
+
   const workerDir = join(__dirname, "..");
   const start = (env: Record<string, string>) => {
     const child = spawn(process.execPath, ["dist/index.js"], {
@@ -185,7 +184,7 @@ describe("started while PostgreSQL is down", () => {
     return { child, output, exited: new Promise<number | null>((resolve) => child.once("exit", resolve)) };
   };
 
-  test("the worker waits, stays healthy, then migrates and ingests when the database returns", async () => {
+  test("the worker waits, stays healthy, then connects and ingests when the database returns", async () => {
     const { pipeline, env, rows, name } = await freshPipeline(ctx.services);
     await ctx.services.pg.stop();
     const worker = start(env);
