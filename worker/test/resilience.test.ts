@@ -110,6 +110,12 @@ test("a missing variable stops the worker at start with one JSON line naming it"
   });
 });
 
+test("a missing variable stops the migration with one JSON line naming it and exit 2", async () => {
+  await expect(runMigration({ DB_HOST: "127.0.0.1", DB_NAME: "n", DB_USER: "nexus_admin" })).rejects.toThrow(
+    /^migration exited 2: \{[^\n]*"msg":"configuration error","variable":"DB_PASSWORD"[^\n]*\}$/,
+  );
+});
+
 test("everything the worker prints is a JSON line, the SDK's Node-version warning included", async () => {
   const { pipeline, env, rows } = await freshPipeline(ctx.services);
   const child = spawn(process.execPath, [join(__dirname, "..", "dist", "index.js")], {
