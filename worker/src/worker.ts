@@ -1,5 +1,5 @@
 /** Wires a worker from a config: clients, pool, the first connection. Shared by the entry point, tests and benchmarks. */
-import { S3Client } from "@aws-sdk/client-s3";
+import { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { TokenSource, passwordSource } from "./auth";
 import { WorkerConfig } from "./config";
@@ -9,6 +9,7 @@ import { stampHealth } from "./health";
 import { ObjectReader } from "./objects";
 import { QueueClient } from "./queue";
 import { whenDatabaseReady } from "./startup";
+import { log } from "./log";
 
 export interface Worker {
   readonly consumer: Consumer;
@@ -25,13 +26,40 @@ export interface WorkerOptions {
 }
 
 /**
+ * What the worker's S3 and SQS clients change from the SDK's defaults, for CPU per file
+ * (docs/performance.md measures each):
+ * - `cacheMiddleware`: the middleware stack is built once per command class, not on every `send`.
+ *   Per-call options (the receive's `abortSignal`) bypass the cache for that call.
+ * - a logger without `info`: the SDK's logger middleware calls `logger.info?.(...)` with a
+ *   redacted copy of every input and output; without `info` that copy is never built. The SDK
+ *   logs nothing else at info; warnings and errors still reach our JSON log.
+ */
+/** Connections the worker keeps to S3: one receive's 10 GetObjects at once. */
+export const S3_CONNECTIONS = 10;
+
+export const CLIENT_SETTINGS = {
+  cacheMiddleware: true,
+  logger: {
+    debug: () => undefined,
+    warn: (message: unknown) => log.warn("AWS SDK warning", { detail: String(message) }),
+    error: (message: unknown) => log.error("AWS SDK error", { detail: String(message) }),
+  } as unknown as NonNullable<S3ClientConfig["logger"]>,
+};
+
+/**
  * Clients honour AWS_ENDPOINT_URL (the SDK's standard variable) to reach a local server. The
  * schema is the migration's job (dist/migrate.js, run before the worker starts); the worker only
  * waits until it can log in, keeping its health stamp fresh while it waits.
  */
 export async function createWorker(config: WorkerConfig, options: WorkerOptions = {}): Promise<Worker> {
-  const clientConfig = { region: config.region };
-  const s3 = new S3Client({ ...clientConfig, forcePathStyle: process.env.AWS_S3_FORCE_PATH_STYLE === "true" });
+  const clientConfig = { region: config.region, ...CLIENT_SETTINGS };
+  const s3 = new S3Client({
+    ...clientConfig,
+    forcePathStyle: process.env.AWS_S3_FORCE_PATH_STYLE === "true",
+    // One receive's worth of connections (keep-alive, as the SDK's default agent): the loops share
+    // them instead of opening up to 10 per loop, each a TLS handshake and a SecureContext.
+    requestHandler: { httpsAgent: { maxSockets: S3_CONNECTIONS } },
+  });
   const sqs = new SQSClient(clientConfig);
   // Backpressure: every poll loop holds at most one connection, so the pool never queues work.
   const db = new Database(config.db, config.concurrency + 1, passwordSource(config, options.tokens));

@@ -109,3 +109,25 @@ test("an object deleted after upload is logged and acknowledged, with no row", a
   );
   expect((await rows()).map((r) => r.object_key)).toEqual(["kept.txt"]);
 });
+
+test("an idle worker polls with one loop; messages widen it to the concurrency limit", async () => {
+  const { pipeline, env, rows } = await freshPipeline(ctx.services);
+  ctx.running = await startWorker({ ...env, WORKER_CONCURRENCY: "4", WAIT_TIME_SECONDS: "1" });
+  const { stats } = ctx.running.worker.consumer;
+  // GIVEN an empty queue (the bucket's test event handled) for six long polls of 1 s
+  await eventually("an empty queue", async () => stats.receives >= 4 && (await queueDepth(pipeline)) === 0);
+  await new Promise((r) => setTimeout(r, 1500)); // the loops that started together park
+  const before = stats.receives;
+  stats.peakPolling = 0;
+  await new Promise((r) => setTimeout(r, 6000));
+  // THEN one loop polled: about one receive a second, not four, and never two at once
+  const idleReceives = stats.receives - before;
+  expect(idleReceives).toBeGreaterThanOrEqual(4);
+  expect(idleReceives).toBeLessThanOrEqual(8);
+  expect(stats.peakPolling).toBe(1);
+
+  // WHEN a burst arrives, the parked loops join in
+  for (let i = 0; i < 60; i++) await upload(pipeline, `burst-${String(i).padStart(2, "0")}.txt`, `file ${i}`);
+  await eventually("all sixty rows", async () => (await rows()).length === 60, 60000);
+  expect(stats.peakPolling).toBeGreaterThan(1);
+});
