@@ -1,6 +1,6 @@
 """The local AWS for Nexus: moto 5.2.5 in server mode, over TLS, with the gaps in gaps.py closed.
 
-Usage: python scripts/emulator/nexus_moto.py --port 4566 [--host 127.0.0.1] [--tls-dir .local/tls | --plain-http]
+Usage: python scripts/emulator/nexus_moto.py --port 4566 [--host 127.0.0.1] [--tls-dir .local/tls | --plain-http] [--count-calls]
 Prints one JSON line {"endpoint": ..., "ca": ..., "caBundle": ..., "patched": [...]} when it serves.
 Listens on loopback only. --plain-http serves the worker's own tests, which predate TLS and set no
 bucket policy; everything that runs Terraform uses TLS, as AWS does.
@@ -23,6 +23,7 @@ os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 sys.path.insert(0, str(Path(__file__).parent))
 
 import gaps  # noqa: E402
+from calls import CallCounter, counting_middleware  # noqa: E402
 from tls import ensure_certificates  # noqa: E402
 
 
@@ -32,7 +33,7 @@ def loopback(host: str) -> str:
     raise argparse.ArgumentTypeError(f"the emulator listens on loopback only, got {host}")
 
 
-def build_server(host: str, port: int, tls_dir: Path | None):  # type: ignore[no-untyped-def]
+def build_server(host: str, port: int, tls_dir: Path | None, count_calls: bool = False):  # type: ignore[no-untyped-def]
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
@@ -42,6 +43,8 @@ def build_server(host: str, port: int, tls_dir: Path | None):  # type: ignore[no
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(certs["server"], certs["server-key"])
     app = gaps.request_context_middleware(DomainDispatcherApplication(create_backend_app))
+    if count_calls:
+        app = counting_middleware(app, CallCounter())
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler, ssl_context=context)
     return server, certs
 
@@ -52,10 +55,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--tls-dir", type=Path, default=Path(".local/tls"))
     parser.add_argument("--plain-http", action="store_true")
+    parser.add_argument("--count-calls", action="store_true", help="serve call counts at /_nexus/calls (benchmarks)")
     args = parser.parse_args()
     patched = gaps.apply_all()
     os.environ["MOTO_PORT"] = str(args.port)
-    server, certs = build_server(args.host, args.port, None if args.plain_http else args.tls_dir.resolve())
+    server, certs = build_server(
+        args.host, args.port, None if args.plain_http else args.tls_dir.resolve(), count_calls=args.count_calls
+    )
     endpoint = f"{'http' if args.plain_http else 'https'}://{args.host}:{args.port}"
     files = {"ca": str(certs["ca"]), "caBundle": str(certs["ca-bundle"])} if certs else {}
     print(json.dumps({"endpoint": endpoint, **files, "patched": patched}), flush=True)

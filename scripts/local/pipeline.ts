@@ -11,6 +11,9 @@ import {
 } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { Agent } from "node:https";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { join } from "node:path";
 import { Postgres, REPO_ROOT } from "./services";
 
@@ -35,17 +38,25 @@ export interface Pipeline {
   readonly options: Required<PipelineOptions>;
 }
 
-export function awsClients(endpoint: string) {
-  const config = { endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+/** Clients for the local server; `caFile` when it serves TLS (its CA, trusted explicitly). */
+export function awsClients(endpoint: string, caFile?: string) {
+  const requestHandler = caFile
+    ? new NodeHttpHandler({ httpsAgent: new Agent({ ca: readFileSync(caFile), keepAlive: true }) })
+    : undefined;
+  const config = { endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, requestHandler };
   return {
     s3: new S3Client({ ...config, forcePathStyle: true }),
     sqs: new SQSClient(config),
   };
 }
 
-export async function provisionPipeline(endpoint: string, opts: PipelineOptions = {}): Promise<Pipeline> {
+export async function provisionPipeline(
+  endpoint: string,
+  opts: PipelineOptions = {},
+  caFile?: string,
+): Promise<Pipeline> {
   const options = { name: "nexus-local", suffix: ".txt", maxReceiveCount: 5, visibilityTimeoutSeconds: 30, ...opts };
-  const { s3, sqs } = awsClients(endpoint);
+  const { s3, sqs } = awsClients(endpoint, caFile);
   const bucket = `${options.name}-ingest`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));

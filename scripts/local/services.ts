@@ -37,11 +37,14 @@ export interface Moto {
  * Starts the local AWS (scripts/emulator/nexus_moto.py: moto from the project's .venv, installed by
  * `npm run setup`, with its gaps closed). TLS with the generated CA unless `plainHttp`.
  */
-export async function startMoto(options: { plainHttp?: boolean; port?: number } = {}): Promise<Moto> {
+export async function startMoto(
+  options: { plainHttp?: boolean; port?: number; countCalls?: boolean } = {},
+): Promise<Moto> {
   const port = options.port ?? (await freePort());
   const python = join(REPO_ROOT, ".venv", "bin", "python");
   const args = [join(REPO_ROOT, "scripts", "emulator", "nexus_moto.py"), "--host", LOCALHOST, "--port", String(port)];
   args.push(...(options.plainHttp ? ["--plain-http"] : ["--tls-dir", join(REPO_ROOT, ".local", "tls")]));
+  if (options.countCalls) args.push("--count-calls");
   // Its request log goes to a file, not a pipe: a parent blocked in spawnSync (cdktf, terraform) would
   // stop draining a pipe, and moto would block writing to it.
   mkdirSync(join(REPO_ROOT, ".local"), { recursive: true });

@@ -1,0 +1,361 @@
+/**
+ * `npm run bench:worker [-- --files 1000 --reps 3]` (builds the app and the worker first): CPU per file of our worker against
+ * sqs-consumer and a naive loop, in one run, interleaved, over TLS to the emulator.
+ *
+ * Per contender and repetition: a fresh bucket, queue and migrated database; N small files
+ * uploaded first, so the backlog is preloaded through real S3 notifications; then the contender
+ * (its own process, scripts/bench/contender.ts) drains it. Measured:
+ *   CPU ms/file  utime+stime of the contender's process from its first receive to the last delete
+ *   peak RSS     the contender process's maxRSS
+ *   SQS/S3 calls counted by the emulator (nexus_moto.py --count-calls), outside the process
+ *   PG round trips  statements the contender's pg client sent
+ *   rows exact   the database holds exactly the uploaded files (key and sha256); duplicates are
+ *                deliveries the emulator made twice (the unique index hides them from the rows)
+ * Files/s on the emulator are context only, next to the emulator's own ceiling measured in the
+ * same run (receive 10 + delete batch, no work). docs/performance.md has the table and the model.
+ */
+import { ChildProcess, fork } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
+import { join } from "node:path";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  Pipeline,
+  migrationEnv,
+  provisionPipeline,
+  runMigration,
+  workerDbEnv,
+} from "../local/pipeline";
+import { Postgres, REPO_ROOT, startMoto, startPostgres } from "../local/services";
+import { CONTENDERS, ContenderName, Report } from "./contender";
+import { startTlsProxy } from "./tls-proxy";
+
+/** Where the contenders send their AWS calls: the keep-alive TLS front of the emulator. */
+export interface Emulator {
+  readonly endpoint: string;
+  readonly ca: string;
+  readonly caBundle: string;
+  stop(): Promise<void>;
+}
+
+/** moto over loopback HTTP, counting calls, behind a TLS proxy that keeps connections alive (tls-proxy.ts). */
+export async function startEmulator(): Promise<Emulator> {
+  const moto = await startMoto({ plainHttp: true, countCalls: true });
+  const proxy = await startTlsProxy(moto.endpoint);
+  return { ...proxy, stop: async () => (await proxy.close(), await moto.stop()) };
+}
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+export const FILES = arg("files", 1000);
+/** `--contenders worker,sqs-consumer`: a subset, for iterating; the docs' table runs all. */
+const ONLY = process.argv.includes("--contenders")
+  ? process.argv[process.argv.indexOf("--contenders") + 1].split(",")
+  : undefined;
+const REPS = arg("reps", 3);
+/** AWS list prices per request, us-east-1: SQS standard $0.40 per million, S3 GET $0.0004 per 1,000. */
+const SQS_PRICE = 0.4 / 1e6;
+const S3_GET_PRICE = 0.0004 / 1000;
+
+interface Calls {
+  calls: Record<string, number>;
+  deliveries: number;
+  duplicates: number;
+  deleted: number;
+}
+
+interface Run extends Report {
+  readonly contender: ContenderName | "emulator ceiling";
+  readonly seconds: number;
+  readonly sqsCalls: number;
+  readonly s3Calls: number;
+  readonly duplicates: number;
+  readonly rowsExact: boolean;
+}
+
+/** The emulator's call counts (over TLS, trusting its CA); `reset` zeroes them first. */
+function counter(aws: Emulator, reset = false): Promise<Calls> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(`${aws.endpoint}/_nexus/calls${reset ? "/reset" : ""}`);
+    const request = httpsRequest(url, { method: reset ? "POST" : "GET", ca: readFileSync(aws.ca) }, (response) => {
+      let body = "";
+      response.on("data", (d) => (body += d));
+      response.on("end", () => resolve(JSON.parse(body) as Calls));
+    });
+    request.on("error", reject);
+    request.end();
+  });
+}
+
+const sum = (calls: Record<string, number>, service: string) =>
+  Object.entries(calls)
+    .filter(([name]) => name.startsWith(`${service}:`))
+    .reduce((n, [, count]) => n + count, 0);
+
+/**
+ * N small files, each a distinct line of text; returns the expected (key, sha256) list and how
+ * many messages the queue holds (N, plus the s3:TestEvent S3 sent when notifications were set).
+ */
+async function preload(pipeline: Pipeline, prefix: string): Promise<{ expected: string; messages: number }> {
+  const expected: string[] = [];
+  const keys = Array.from({ length: FILES }, (_, i) => `${prefix}/file-${String(i).padStart(5, "0")}.txt`);
+  for (let i = 0; i < keys.length; i += 16) {
+    await Promise.all(
+      keys.slice(i, i + 16).map(async (key) => {
+        const body = `document ${key}: ${"lorem ipsum ".repeat(8)}\n`;
+        await pipeline.s3.send(new PutObjectCommand({ Bucket: pipeline.bucket, Key: key, Body: body }));
+        expected.push(`${key} ${createHash("sha256").update(body).digest("hex")}`);
+      }),
+    );
+  }
+  const depth = async () => {
+    const { Attributes } = await pipeline.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: pipeline.queueUrl, AttributeNames: ["ApproximateNumberOfMessages"] }),
+    );
+    return Number(Attributes?.ApproximateNumberOfMessages);
+  };
+  while ((await depth()) < FILES) await new Promise((r) => setTimeout(r, 100));
+  return { expected: expected.sort().join("\n"), messages: await depth() };
+}
+
+async function rowsOf(pg: Postgres, database: string): Promise<string> {
+  const rows = await pg.query<{ line: string }>(
+    "SELECT object_key || ' ' || sha256 AS line FROM documents ORDER BY 1",
+    [],
+    database,
+  );
+  return rows.map((r) => r.line).join("\n");
+}
+
+async function fresh(aws: Emulator, pg: Postgres, name: string) {
+  const provisioned = await provisionPipeline(aws.endpoint, { name, visibilityTimeoutSeconds: 120 }, aws.caBundle);
+  // moto builds queue URLs from what it sees, plain HTTP; the clients reach it through the TLS front.
+  const pipeline = { ...provisioned, queueUrl: provisioned.queueUrl.replace(/^http:/, "https:") };
+  await pg.query(`CREATE DATABASE "${name}"`);
+  await runMigration(migrationEnv(pg, { DB_NAME: name }));
+  return pipeline;
+}
+
+function message(child: ChildProcess): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    child.once("message", resolve);
+    child.once("exit", (code) => reject(new Error(`contender exited ${code}`)));
+  });
+}
+
+/** Under `profileDir`, the contender runs with --cpu-prof and exits after its report, writing the profile. */
+export async function drain(
+  aws: Emulator,
+  pg: Postgres,
+  contender: ContenderName,
+  rep: number,
+  profileDir?: string,
+): Promise<Run> {
+  const name = `bench-${rep}-${contender}`;
+  const pipeline = await fresh(aws, pg, name);
+  const { expected, messages } = await preload(pipeline, name);
+  const child = fork(join(REPO_ROOT, "build", "scripts", "bench", "contender.js"), [contender], {
+    execArgv: ["--no-warnings", ...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [])],
+    env: {
+      ...process.env,
+      ...(profileDir ? { NEXUS_EXIT_AFTER_REPORT: "1" } : {}),
+      NEXUS_WORKER_DIR: join(REPO_ROOT, "worker"),
+      ...workerDbEnv(pg),
+      DB_NAME: name,
+      QUEUE_URL: pipeline.queueUrl,
+      AWS_REGION: LOCAL_REGION,
+      AWS_ENDPOINT_URL: aws.endpoint,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_S3_FORCE_PATH_STYLE: "true",
+      NODE_EXTRA_CA_CERTS: aws.caBundle,
+      VISIBILITY_TIMEOUT_SECONDS: "120",
+      HEALTH_FILE: `/tmp/${name}.health`,
+    },
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  try {
+    if ((await message(child)) !== "ready") throw new Error(`${contender} did not start`);
+    await counter(aws, true);
+    const started = process.hrtime.bigint();
+    child.send("go");
+    let calls = await counter(aws);
+    while (calls.deleted < messages) {
+      await new Promise((r) => setTimeout(r, 50));
+      calls = await counter(aws);
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const reported = message(child);
+    child.send("stop");
+    const report = (await reported) as Report;
+    calls = await counter(aws);
+    return {
+      contender,
+      seconds,
+      ...report,
+      sqsCalls: sum(calls.calls, "sqs"),
+      s3Calls: sum(calls.calls, "s3"),
+      duplicates: calls.duplicates,
+      rowsExact: (await rowsOf(pg, name)) === expected,
+    };
+  } finally {
+    if (profileDir) await new Promise((r) => (child.exitCode === null ? child.once("exit", r) : r(null)));
+    child.kill("SIGKILL");
+  }
+}
+
+/** The emulator alone: receive 10 + delete batch with no work, from this process, on the same backlog. */
+async function ceiling(aws: Emulator, pg: Postgres, rep: number): Promise<Run> {
+  const name = `bench-${rep}-ceiling`;
+  const pipeline = await fresh(aws, pg, name);
+  const { messages } = await preload(pipeline, name);
+  const started = process.hrtime.bigint();
+  let deleted = 0;
+  const loop = async () => {
+    while (deleted < messages) {
+      const { Messages = [] } = await pipeline.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: pipeline.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      if (Messages.length === 0) continue;
+      await pipeline.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: pipeline.queueUrl,
+          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+      deleted += Messages.length;
+    }
+  };
+  await Promise.all([loop(), loop(), loop(), loop()]);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return {
+    contender: "emulator ceiling",
+    seconds,
+    cpuMs: NaN,
+    peakRssMb: NaN,
+    pgRoundTrips: NaN,
+    sqsCalls: NaN,
+    s3Calls: NaN,
+    duplicates: NaN,
+    rowsExact: true,
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (xs: number[], digits: number) => {
+  if (xs.some(Number.isNaN)) return "";
+  const m = median(xs).toFixed(digits);
+  const lo = Math.min(...xs).toFixed(digits);
+  const hi = Math.max(...xs).toFixed(digits);
+  return xs.length > 1 ? `${m} (${lo}-${hi})` : m;
+};
+
+function table(runs: Run[]): string {
+  const header = [
+    "contender",
+    "CPU ms/file",
+    "files/s per 0.25 vCPU",
+    "peak RSS MB",
+    "SQS calls/file",
+    "S3 calls/file",
+    "PG round trips/file",
+    "rows exact",
+    "duplicate deliveries",
+    "AWS requests $/M files",
+    "drain files/s (emulator)",
+  ];
+  const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
+  for (const contender of [...CONTENDERS, "emulator ceiling"] as const) {
+    const rs = runs.filter((r) => r.contender === contender);
+    const per = (f: (r: Run) => number) => rs.map(f);
+    const cpu = per((r) => r.cpuMs / FILES);
+    lines.push(
+      `| ${[
+        contender,
+        fmt(cpu, 2),
+        fmt(
+          cpu.map((c) => 250 / c),
+          0,
+        ),
+        fmt(
+          per((r) => r.peakRssMb),
+          0,
+        ),
+        fmt(
+          per((r) => r.sqsCalls / FILES),
+          3,
+        ),
+        fmt(
+          per((r) => r.s3Calls / FILES),
+          2,
+        ),
+        fmt(
+          per((r) => r.pgRoundTrips / FILES),
+          3,
+        ),
+        contender === "emulator ceiling" ? "" : rs.every((r) => r.rowsExact) ? "yes" : "**no**",
+        fmt(
+          per((r) => r.duplicates),
+          0,
+        ),
+        fmt(
+          per((r) => ((r.sqsCalls * SQS_PRICE + r.s3Calls * S3_GET_PRICE) / FILES) * 1e6),
+          2,
+        ),
+        fmt(
+          per((r) => FILES / r.seconds),
+          1,
+        ),
+      ].join(" | ")} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  process.removeAllListeners("warning"); // the SDK's Node-version notice, once per process
+  const [aws, pg] = await Promise.all([startEmulator(), startPostgres()]);
+  const runs: Run[] = [];
+  try {
+    for (let rep = 1; rep <= REPS; rep++) {
+      // Interleaved: each repetition starts with a different contender.
+      const order = CONTENDERS.map((_, i) => CONTENDERS[(i + rep - 1) % CONTENDERS.length]).filter(
+        (c) => !ONLY || ONLY.includes(c),
+      );
+      for (const contender of order) {
+        const run = await drain(aws, pg, contender, rep);
+        runs.push(run);
+        console.error(
+          `rep ${rep} ${contender}: ${(run.cpuMs / FILES).toFixed(2)} CPU ms/file, ${(FILES / run.seconds).toFixed(1)} files/s, rows exact ${run.rowsExact}`,
+        );
+      }
+      if (!ONLY) runs.push(await ceiling(aws, pg, rep));
+    }
+  } finally {
+    await Promise.all([aws.stop(), pg.destroy()]);
+  }
+  const ratio = (c: ContenderName) => median(runs.filter((r) => r.contender === c).map((r) => r.cpuMs));
+  console.log(`\nN=${FILES} files per drain, ${REPS} repetitions, medians (ranges); Node ${process.versions.node}\n`);
+  console.log(table(runs));
+  console.log(
+    `\nworker / sqs-consumer CPU per file: ${(ratio("worker") / ratio("sqs-consumer")).toFixed(2)}x (target <= 0.75x); ` +
+      `worker / sqs-consumer-tuned: ${(ratio("worker") / ratio("sqs-consumer-tuned")).toFixed(2)}x`,
+  );
+  if (runs.some((r) => !r.rowsExact)) process.exitCode = 1;
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`bench:worker failed: ${err.stack ?? err}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,131 @@
+"""Counts the AWS calls the emulator serves, outside the process that makes them (benchmarks).
+
+Off unless the launcher gets `--count-calls`. Each request is counted by service (from the SigV4
+credential scope) and action (X-Amz-Target for JSON protocols, `Action=` for query protocols, the
+HTTP method for S3's REST API). SQS ReceiveMessage responses are read for message ids, so a
+message delivered twice (moto delivers one message to two concurrent receives now and then) is
+counted as a duplicate delivery; DeleteMessage(Batch) responses for how many messages were deleted.
+
+  GET  /_nexus/calls        {"calls": {"sqs:ReceiveMessage": 12, "s3:GET": 100, ...}, "deliveries": n,
+                             "duplicates": n, "deleted": n}
+  POST /_nexus/calls/reset  zeroes everything (the benchmark's preload is not the consumer's)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+from collections import Counter
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qs
+
+_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+PATH = "/_nexus/calls"
+
+
+class CallCounter:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.calls: Counter[str] = Counter()
+        self.seen: set[str] = set()
+        self.deliveries = 0
+        self.duplicates = 0
+        self.deleted = 0
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "calls": dict(self.calls),
+                "deliveries": self.deliveries,
+                "duplicates": self.duplicates,
+                "deleted": self.deleted,
+            }
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.seen.clear()
+            self.deliveries = self.duplicates = self.deleted = 0
+
+    def deleted_messages(self, count: int) -> None:
+        with self._lock:
+            self.deleted += count
+
+    def count(self, name: str) -> None:
+        with self._lock:
+            self.calls[name] += 1
+
+    def delivered(self, message_ids: Iterable[str]) -> None:
+        with self._lock:
+            for message_id in message_ids:
+                self.deliveries += 1
+                if message_id in self.seen:
+                    self.duplicates += 1
+                self.seen.add(message_id)
+
+
+def call_name(environ: dict[str, Any], body: bytes) -> str:
+    """`service:Action` of one request, from what AWS itself routes on."""
+    match = _SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    service = match.group(1) if match else "unsigned"
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return f"{service}:{target.rsplit('.', 1)[-1]}"
+    if service == "s3":
+        return f"s3:{environ.get('REQUEST_METHOD', '?')}"
+    query = parse_qs(environ.get("QUERY_STRING", "")) or parse_qs(body.decode("utf-8", "replace"))
+    return f"{service}:{query.get('Action', ['?'])[0]}"
+
+
+def deleted_count(name: str, status: str, payload: bytes) -> int:
+    """Messages a DeleteMessage(Batch) response confirms deleted."""
+    if not status.startswith("200"):
+        return 0
+    if name == "sqs:DeleteMessage":
+        return 1
+    try:
+        return len(json.loads(payload).get("Successful", []))
+    except (ValueError, AttributeError, TypeError):
+        return 0
+
+
+def received_ids(payload: bytes) -> list[str]:
+    """Message ids in a ReceiveMessage response (SQS's JSON protocol)."""
+    try:
+        return [m["MessageId"] for m in json.loads(payload).get("Messages", [])]
+    except (ValueError, AttributeError, KeyError, TypeError):
+        return []
+
+
+def counting_middleware(app: Callable[..., Any], counter: CallCounter) -> Callable[..., Any]:
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO", "").startswith(PATH):
+            if environ.get("REQUEST_METHOD") == "POST":
+                counter.reset()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(counter.snapshot()).encode()]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)  # read again by moto
+        name = call_name(environ, body)
+        counter.count(name)
+        status = []
+
+        def recording_start_response(code: str, headers: Any, *rest: Any) -> Any:
+            status.append(code)
+            return start_response(code, headers, *rest)
+
+        response = app(environ, recording_start_response)
+        if name not in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:DeleteMessageBatch"):
+            return response
+        payload = b"".join(response)
+        if name == "sqs:ReceiveMessage":
+            counter.delivered(received_ids(payload))
+        else:
+            counter.deleted_messages(deleted_count(name, status[0] if status else "", payload))
+        return [payload]
+
+    return wrapped
+

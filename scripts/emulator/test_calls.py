@@ -1,0 +1,67 @@
+"""The call counter counts what the emulator serves, by service and action, and duplicate deliveries."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from calls import CallCounter, call_name, counting_middleware, deleted_count, received_ids
+
+AUTH = "AWS4-HMAC-SHA256 Credential=local/20261122/us-east-1/{}/aws4_request, SignedHeaders=host, Signature=x"
+
+
+def environ(service: str, method: str = "POST", body: bytes = b"", **extra: str) -> dict[str, Any]:
+    return {
+        "HTTP_AUTHORIZATION": AUTH.format(service),
+        "REQUEST_METHOD": method,
+        "PATH_INFO": "/",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        **extra,
+    }
+
+
+def test_names_calls_by_service_and_action() -> None:
+    assert call_name(environ("sqs", HTTP_X_AMZ_TARGET="AmazonSQS.DeleteMessageBatch"), b"") == "sqs:DeleteMessageBatch"
+    assert call_name(environ("s3", "GET"), b"") == "s3:GET"
+    assert call_name(environ("sts", QUERY_STRING="Action=GetCallerIdentity"), b"") == "sts:GetCallerIdentity"
+    assert call_name(environ("iam"), b"Action=ListRoles&Version=2010-05-08") == "iam:ListRoles"
+
+
+def test_counts_requests_and_duplicate_deliveries_and_resets() -> None:
+    responses = [{"Messages": [{"MessageId": "a"}, {"MessageId": "b"}]}, {"Messages": [{"MessageId": "a"}]}]
+    seen_bodies: list[bytes] = []
+
+    def app(env: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen_bodies.append(env["wsgi.input"].read())
+        start_response("200 OK", [])
+        return [json.dumps(responses.pop(0)).encode()]
+
+    counter = CallCounter()
+    wrapped = counting_middleware(app, counter)
+    receive = {"HTTP_X_AMZ_TARGET": "AmazonSQS.ReceiveMessage"}
+    for _ in range(2):
+        wrapped(environ("sqs", body=b'{"QueueUrl":"q"}', **receive), lambda *a: None)
+    assert seen_bodies == [b'{"QueueUrl":"q"}'] * 2  # moto still reads the body
+    responses.append({"Successful": [{"Id": "0"}, {"Id": "1"}], "Failed": [{"Id": "2"}]})
+    wrapped(environ("sqs", HTTP_X_AMZ_TARGET="AmazonSQS.DeleteMessageBatch"), lambda *a: None)
+    assert counter.snapshot() == {
+        "calls": {"sqs:ReceiveMessage": 2, "sqs:DeleteMessageBatch": 1},
+        "deliveries": 3,
+        "duplicates": 1,
+        "deleted": 2,
+    }
+
+    reset = wrapped(environ("none", "POST", PATH_INFO="/_nexus/calls/reset"), lambda *a: None)
+    assert json.loads(b"".join(reset)) == {"calls": {}, "deliveries": 0, "duplicates": 0, "deleted": 0}
+
+
+def test_a_failed_delete_deletes_nothing() -> None:
+    assert deleted_count("sqs:DeleteMessage", "400 Bad Request", b"") == 0
+    assert deleted_count("sqs:DeleteMessage", "200 OK", b"") == 1
+
+
+def test_an_unreadable_receive_response_counts_no_delivery() -> None:
+    assert received_ids(b"<xml/>") == []
+    assert received_ids(b'{"Messages": [{"MessageId": "x"}]}') == ["x"]
