@@ -276,6 +276,7 @@ function table(runs: Run[]): string {
   const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
   for (const contender of [...CONTENDERS, "emulator ceiling"] as const) {
     const rs = runs.filter((r) => r.contender === contender);
+    if (rs.length === 0) continue; // not run (--contenders)
     const per = (f: (r: Run) => number) => rs.map(f);
     const cpu = per((r) => r.cpuMs / FILES);
     lines.push(
@@ -343,13 +344,18 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all([aws.stop(), pg.destroy()]);
   }
-  const ratio = (c: ContenderName) => median(runs.filter((r) => r.contender === c).map((r) => r.cpuMs));
+  const ratio = (c: ContenderName) => {
+    const cpu = runs.filter((r) => r.contender === c).map((r) => r.cpuMs);
+    return cpu.length ? median(cpu) : NaN;
+  };
   console.log(`\nN=${FILES} files per drain, ${REPS} repetitions, medians (ranges); Node ${process.versions.node}\n`);
   console.log(table(runs));
-  console.log(
-    `\nworker / sqs-consumer CPU per file: ${(ratio("worker") / ratio("sqs-consumer")).toFixed(2)}x (target <= 0.75x); ` +
-      `worker / sqs-consumer-tuned: ${(ratio("worker") / ratio("sqs-consumer-tuned")).toFixed(2)}x`,
-  );
+  for (const other of ["sqs-consumer", "sqs-consumer-tuned"] as const) {
+    if (!Number.isNaN(ratio(other)) && !Number.isNaN(ratio("worker")))
+      console.log(
+        `worker / ${other} CPU per file: ${(ratio("worker") / ratio(other)).toFixed(2)}x (target <= 0.75x against sqs-consumer)`,
+      );
+  }
   if (runs.some((r) => !r.rowsExact)) process.exitCode = 1;
 }
 
