@@ -2,11 +2,12 @@
  * One benchmark contender in its own process, compiled JavaScript run by plain node (no loader in
  * the measured process), spawned by worker-bench.ts with an IPC channel:
  *   ready  -> (parent: go)   CPU and round trips counted from here
+ *   report <- (parent: mark) the phase so far (the first W files of a fresh process); the next starts
  *   report <- (parent: stop) CPU ms, peak RSS, PostgreSQL round trips; then the parent kills it
  * The contender's AWS calls are counted outside this process, by the emulator.
  * Usage (npm run build first): node build/scripts/bench/contender.js <worker|sqs-consumer|sqs-consumer-tuned|naive>
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -22,6 +23,22 @@ export interface Report {
   readonly cpuMs: number;
   readonly peakRssMb: number;
   readonly pgRoundTrips: number;
+  /** CPU ms of the process's other threads (V8's compilers and GC helpers, libuv's pool): part of cpuMs. */
+  readonly helperThreadsMs: number;
+}
+
+/** Run time in ms of every thread of this process but the main (JavaScript) thread, from schedstat. */
+function helperThreadsMs(): number {
+  let ms = 0;
+  for (const tid of readdirSync("/proc/self/task")) {
+    if (tid === String(process.pid)) continue;
+    try {
+      ms += Number(readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return ms;
 }
 
 /**
@@ -123,23 +140,37 @@ async function main(): Promise<void> {
   const name = process.argv[2] as ContenderName;
   if (!CONTENDERS.includes(name)) throw new Error(`unknown contender ${name}; one of ${CONTENDERS.join(", ")}`);
   const start = await contender(name);
-  let cpu0: NodeJS.CpuUsage | undefined;
   let running: { stop: () => void } | undefined;
+  // The phase measured since "go" or the last "mark": a "mark" reports the first phase (cold) and starts the next.
+  let cpu0 = process.cpuUsage();
+  let helpers0 = 0;
+  const begin = () => {
+    roundTrips = 0;
+    cpu0 = process.cpuUsage();
+    helpers0 = helperThreadsMs();
+  };
+  const report = (): Report => {
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      peakRssMb: peakRssMb(),
+      pgRoundTrips: roundTrips,
+      helperThreadsMs: helperThreadsMs() - helpers0,
+    };
+  };
   process.on("message", (msg: string) => {
     if (msg === "go") {
-      roundTrips = 0;
-      cpu0 = process.cpuUsage();
+      begin();
       running = start();
+    } else if (msg === "mark") {
+      const phase = report();
+      begin();
+      process.send!(phase);
     } else if (msg === "stop") {
-      const cpu = process.cpuUsage(cpu0);
-      const report: Report = {
-        cpuMs: (cpu.user + cpu.system) / 1000,
-        peakRssMb: peakRssMb(),
-        pgRoundTrips: roundTrips,
-      };
+      const phase = report();
       running?.stop();
       // Under --cpu-prof the profile is written at exit.
-      process.send!(report, () => process.env.NEXUS_EXIT_AFTER_REPORT && process.exit(0));
+      process.send!(phase, () => process.env.NEXUS_EXIT_AFTER_REPORT && process.exit(0));
     }
   });
   process.send!("ready");

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT, startPostgres } from "../local/services";
 import { CONTENDERS, ContenderName } from "./contender";
-import { FILES, drain, startEmulator } from "./worker-bench";
+import { drain, startEmulator } from "./worker-bench";
 
 interface ProfileNode {
   id: number;
@@ -66,8 +66,8 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const [moto, pg] = await Promise.all([startEmulator(), startPostgres()]);
   try {
-    const run = await drain(moto, pg, contender, 1, dir);
-    console.log(`${contender}: ${FILES} files, ${(run.cpuMs / FILES).toFixed(2)} CPU ms/file over the drain`);
+    for (const run of await drain(moto, pg, contender, 1, dir))
+      console.log(`${contender} ${run.phase}: ${run.files} files, ${(run.cpuMs / run.files).toFixed(2)} CPU ms/file`);
   } finally {
     await Promise.all([moto.stop(), pg.destroy()]);
   }

@@ -4,9 +4,12 @@
  *
  * Per contender and repetition: a fresh bucket, queue and migrated database; N small files
  * uploaded first, so the backlog is preloaded through real S3 notifications; then the contender
- * (its own process, scripts/bench/contender.ts) drains it. Measured:
+ * (its own process, scripts/bench/contender.ts) drains it. With `--warmup W`, W + N files, and
+ * both phases are reported: the first W (cold) and the N after them (warm). Measured:
  *   CPU ms/file  utime+stime of the contender's process from its first receive to the last delete
- *   peak RSS     the contender process's maxRSS
+ *   helper threads  the share of that CPU on threads other than the JavaScript one (V8's
+ *                compilers and GC helpers, libuv's pool)
+ *   peak RSS     the contender process's VmHWM (its own peak)
  *   SQS/S3 calls counted by the emulator (nexus_moto.py --count-calls), outside the process
  *   PG round trips  statements the contender's pg client sent
  *   rows exact   the database holds exactly the uploaded files (key and sha256); duplicates are
@@ -59,6 +62,12 @@ const ONLY = process.argv.includes("--contenders")
   ? process.argv[process.argv.indexOf("--contenders") + 1].split(",")
   : undefined;
 const REPS = arg("reps", 3);
+/**
+ * `--warmup W`: the contender first drains W files (the "cold" phase, a fresh process), then the N
+ * measured ones ("warm"): a long-running task's cost per file, once the JIT has compiled the hot
+ * paths. Both phases come from one drain of W + N files.
+ */
+export const WARMUP = arg("warmup", 0);
 /** AWS list prices per request, us-east-1: SQS standard $0.40 per million, S3 GET $0.0004 per 1,000. */
 const SQS_PRICE = 0.4 / 1e6;
 const S3_GET_PRICE = 0.0004 / 1000;
@@ -70,8 +79,13 @@ interface Calls {
   deleted: number;
 }
 
+type Phase = "cold" | "warm";
+
 interface Run extends Report {
   readonly contender: ContenderName | "emulator ceiling";
+  readonly phase: Phase;
+  /** Files drained in the phase. */
+  readonly files: number;
   readonly seconds: number;
   readonly sqsCalls: number;
   readonly s3Calls: number;
@@ -102,9 +116,13 @@ const sum = (calls: Record<string, number>, service: string) =>
  * N small files, each a distinct line of text; returns the expected (key, sha256) list and how
  * many messages the queue holds (N, plus the s3:TestEvent S3 sent when notifications were set).
  */
-async function preload(pipeline: Pipeline, prefix: string): Promise<{ expected: string; messages: number }> {
+async function preload(
+  pipeline: Pipeline,
+  prefix: string,
+  files: number,
+): Promise<{ expected: string; messages: number }> {
   const expected: string[] = [];
-  const keys = Array.from({ length: FILES }, (_, i) => `${prefix}/file-${String(i).padStart(5, "0")}.txt`);
+  const keys = Array.from({ length: files }, (_, i) => `${prefix}/file-${String(i).padStart(5, "0")}.txt`);
   for (let i = 0; i < keys.length; i += 16) {
     await Promise.all(
       keys.slice(i, i + 16).map(async (key) => {
@@ -120,7 +138,7 @@ async function preload(pipeline: Pipeline, prefix: string): Promise<{ expected: 
     );
     return Number(Attributes?.ApproximateNumberOfMessages);
   };
-  while ((await depth()) < FILES) await new Promise((r) => setTimeout(r, 100));
+  while ((await depth()) < files) await new Promise((r) => setTimeout(r, 100));
   return { expected: expected.sort().join("\n"), messages: await depth() };
 }
 
@@ -149,17 +167,23 @@ function message(child: ChildProcess): Promise<unknown> {
   });
 }
 
-/** Under `profileDir`, the contender runs with --cpu-prof and exits after its report, writing the profile. */
+/**
+ * Drains a preloaded backlog of WARMUP + FILES with one contender process; returns one run per
+ * phase (cold: the first WARMUP files; warm: the FILES after them; without --warmup, one cold run
+ * of FILES). Under `profileDir`, the contender runs with --cpu-prof and exits after its report,
+ * writing the profile.
+ */
 export async function drain(
   aws: Emulator,
   pg: Postgres,
   contender: ContenderName,
   rep: number,
   profileDir?: string,
-): Promise<Run> {
+): Promise<Run[]> {
   const name = `bench-${rep}-${contender}`;
   const pipeline = await fresh(aws, pg, name);
-  const { expected, messages } = await preload(pipeline, name);
+  const { expected, messages } = await preload(pipeline, name, WARMUP + FILES);
+  const events = messages - WARMUP - FILES; // s3:TestEvent, drained in the first phase
   const child = fork(join(REPO_ROOT, "build", "scripts", "bench", "contender.js"), [contender], {
     execArgv: ["--no-warnings", ...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [])],
     env: {
@@ -182,39 +206,61 @@ export async function drain(
   });
   try {
     if ((await message(child)) !== "ready") throw new Error(`${contender} did not start`);
-    await counter(aws, true);
-    const started = process.hrtime.bigint();
-    child.send("go");
-    let calls = await counter(aws);
-    while (calls.deleted < messages) {
-      await new Promise((r) => setTimeout(r, 50));
+    let calls = await counter(aws, true);
+    const phases: { phase: Phase; report: Report; calls: Calls; seconds: number }[] = [];
+    let before = calls;
+    let started = process.hrtime.bigint();
+    /** Waits until `deleted` messages are gone, then ends the phase with `signal` (mark or stop). */
+    const phase = async (phase: Phase, deleted: number, signal: "mark" | "stop") => {
+      while (calls.deleted < deleted) {
+        await new Promise((r) => setTimeout(r, 50));
+        calls = await counter(aws);
+      }
+      const reported = message(child);
+      child.send(signal);
+      const report = (await reported) as Report;
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       calls = await counter(aws);
-    }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const reported = message(child);
-    child.send("stop");
-    const report = (await reported) as Report;
-    calls = await counter(aws);
-    return {
+      phases.push({ phase, report, seconds, calls: since(calls, before) });
+      [before, started] = [calls, process.hrtime.bigint()];
+    };
+    child.send("go");
+    if (WARMUP > 0) await phase("cold", events + WARMUP, "mark");
+    await phase(WARMUP > 0 ? "warm" : "cold", messages, "stop");
+    const rowsExact = (await rowsOf(pg, name)) === expected;
+    return phases.map(({ phase, report, seconds, calls }) => ({
       contender,
+      phase,
+      // What the phase deleted, less the test event; the last phase ends at the whole backlog.
+      files: Math.max(0, calls.deleted - (phase === "cold" ? events : 0)),
       seconds,
       ...report,
       sqsCalls: sum(calls.calls, "sqs"),
       s3Calls: sum(calls.calls, "s3"),
       duplicates: calls.duplicates,
-      rowsExact: (await rowsOf(pg, name)) === expected,
-    };
+      rowsExact,
+    }));
   } finally {
     if (profileDir) await new Promise((r) => (child.exitCode === null ? child.once("exit", r) : r(null)));
     child.kill("SIGKILL");
   }
 }
 
+/** The emulator's counts between two readings. */
+function since(now: Calls, then: Calls): Calls {
+  return {
+    calls: Object.fromEntries(Object.entries(now.calls).map(([k, n]) => [k, n - (then.calls[k] ?? 0)])),
+    deliveries: now.deliveries - then.deliveries,
+    duplicates: now.duplicates - then.duplicates,
+    deleted: now.deleted - then.deleted,
+  };
+}
+
 /** The emulator alone: receive 10 + delete batch with no work, from this process, on the same backlog. */
 async function ceiling(aws: Emulator, pg: Postgres, rep: number): Promise<Run> {
   const name = `bench-${rep}-ceiling`;
   const pipeline = await fresh(aws, pg, name);
-  const { messages } = await preload(pipeline, name);
+  const { messages } = await preload(pipeline, name, WARMUP + FILES);
   const started = process.hrtime.bigint();
   let deleted = 0;
   const loop = async () => {
@@ -236,10 +282,13 @@ async function ceiling(aws: Emulator, pg: Postgres, rep: number): Promise<Run> {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return {
     contender: "emulator ceiling",
+    phase: WARMUP > 0 ? "warm" : "cold",
+    files: messages,
     seconds,
     cpuMs: NaN,
     peakRssMb: NaN,
     pgRoundTrips: NaN,
+    helperThreadsMs: NaN,
     sqsCalls: NaN,
     s3Calls: NaN,
     duplicates: NaN,
@@ -260,9 +309,11 @@ const fmt = (xs: number[], digits: number) => {
 };
 
 function table(runs: Run[]): string {
+  const perFile = (r: Run, x: number) => x / r.files;
   const header = [
     "contender",
     "CPU ms/file",
+    "helper threads",
     "files/s per 0.25 vCPU",
     "peak RSS MB",
     "SQS calls/file",
@@ -278,11 +329,17 @@ function table(runs: Run[]): string {
     const rs = runs.filter((r) => r.contender === contender);
     if (rs.length === 0) continue; // not run (--contenders)
     const per = (f: (r: Run) => number) => rs.map(f);
-    const cpu = per((r) => r.cpuMs / FILES);
+    const cpu = per((r) => perFile(r, r.cpuMs));
     lines.push(
       `| ${[
         contender,
         fmt(cpu, 2),
+        Number.isNaN(rs[0].helperThreadsMs)
+          ? ""
+          : `${fmt(
+              per((r) => (100 * r.helperThreadsMs) / r.cpuMs),
+              0,
+            )} %`,
         fmt(
           cpu.map((c) => 250 / c),
           0,
@@ -292,15 +349,15 @@ function table(runs: Run[]): string {
           0,
         ),
         fmt(
-          per((r) => r.sqsCalls / FILES),
+          per((r) => perFile(r, r.sqsCalls)),
           3,
         ),
         fmt(
-          per((r) => r.s3Calls / FILES),
+          per((r) => perFile(r, r.s3Calls)),
           2,
         ),
         fmt(
-          per((r) => r.pgRoundTrips / FILES),
+          per((r) => perFile(r, r.pgRoundTrips)),
           3,
         ),
         contender === "emulator ceiling" ? "" : rs.every((r) => r.rowsExact) ? "yes" : "**no**",
@@ -309,11 +366,11 @@ function table(runs: Run[]): string {
           0,
         ),
         fmt(
-          per((r) => ((r.sqsCalls * SQS_PRICE + r.s3Calls * S3_GET_PRICE) / FILES) * 1e6),
+          per((r) => perFile(r, r.sqsCalls * SQS_PRICE + r.s3Calls * S3_GET_PRICE) * 1e6),
           2,
         ),
         fmt(
-          per((r) => FILES / r.seconds),
+          per((r) => r.files / r.seconds),
           1,
         ),
       ].join(" | ")} |`,
@@ -333,28 +390,38 @@ async function main(): Promise<void> {
         (c) => !ONLY || ONLY.includes(c),
       );
       for (const contender of order) {
-        const run = await drain(aws, pg, contender, rep);
-        runs.push(run);
-        console.error(
-          `rep ${rep} ${contender}: ${(run.cpuMs / FILES).toFixed(2)} CPU ms/file, ${(FILES / run.seconds).toFixed(1)} files/s, rows exact ${run.rowsExact}`,
-        );
+        for (const run of await drain(aws, pg, contender, rep)) {
+          runs.push(run);
+          console.error(
+            `rep ${rep} ${contender} ${run.phase}: ${(run.cpuMs / run.files).toFixed(2)} CPU ms/file over ${run.files} files, ${(run.files / run.seconds).toFixed(1)} files/s, rows exact ${run.rowsExact}`,
+          );
+        }
       }
       if (!ONLY) runs.push(await ceiling(aws, pg, rep));
     }
   } finally {
     await Promise.all([aws.stop(), pg.destroy()]);
   }
-  const ratio = (c: ContenderName) => {
-    const cpu = runs.filter((r) => r.contender === c).map((r) => r.cpuMs);
-    return cpu.length ? median(cpu) : NaN;
-  };
-  console.log(`\nN=${FILES} files per drain, ${REPS} repetitions, medians (ranges); Node ${process.versions.node}\n`);
-  console.log(table(runs));
-  for (const other of ["sqs-consumer", "sqs-consumer-tuned"] as const) {
-    if (!Number.isNaN(ratio(other)) && !Number.isNaN(ratio("worker")))
-      console.log(
-        `worker / ${other} CPU per file: ${(ratio("worker") / ratio(other)).toFixed(2)}x (target <= 0.75x against sqs-consumer)`,
-      );
+  console.log(
+    `\n${WARMUP > 0 ? `W=${WARMUP} then ` : ""}N=${FILES} files per drain, ${REPS} repetitions, medians (ranges); Node ${process.versions.node}`,
+  );
+  for (const phase of ["cold", "warm"] as const) {
+    const those = runs.filter((r) => r.phase === phase);
+    if (those.length === 0) continue;
+    console.log(
+      phase === "cold"
+        ? `\ncold: the first ${WARMUP || FILES} files of a fresh process\n`
+        : `\nwarm: the ${FILES} files after them, same process\n`,
+    );
+    console.log(table(those));
+    const cpu = (c: ContenderName) => median(those.filter((r) => r.contender === c).map((r) => r.cpuMs / r.files));
+    for (const other of ["sqs-consumer", "sqs-consumer-tuned"] as const) {
+      const ratio = cpu("worker") / cpu(other);
+      if (!Number.isNaN(ratio))
+        console.log(
+          `worker / ${other} CPU per file (${phase}): ${ratio.toFixed(2)}x (target <= 0.75x against sqs-consumer)`,
+        );
+    }
   }
   if (runs.some((r) => !r.rowsExact)) process.exitCode = 1;
 }
