@@ -22,7 +22,7 @@ export interface TlsProxy {
 }
 
 /** The emulator's certificates (scripts/emulator/tls.py), created if missing. */
-function certificates(): Record<"ca" | "server" | "server-key" | "ca-bundle", string> {
+export function certificates(): Record<"ca" | "server" | "server-key" | "ca-bundle", string> {
   const script = [
     "import json, sys",
     "from pathlib import Path",

@@ -296,11 +296,12 @@ async function ceiling(aws: Emulator, pg: Postgres, rep: number): Promise<Run> {
   };
 }
 
-const median = (xs: number[]) => {
+export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const fmt = (xs: number[], digits: number) => {
+/** The median of `xs`, with the range in brackets when there is more than one. */
+export const fmt = (xs: number[], digits: number) => {
   if (xs.some(Number.isNaN)) return "";
   const m = median(xs).toFixed(digits);
   const lo = Math.min(...xs).toFixed(digits);
