@@ -25,6 +25,9 @@ export interface WorkerOptions {
   readonly tokens?: TokenSource;
 }
 
+/** Connections the worker keeps to S3: one receive's 10 GetObjects at once. */
+export const S3_CONNECTIONS = 10;
+
 /**
  * What the worker's S3 and SQS clients change from the SDK's defaults, for CPU per file
  * (docs/performance.md measures each):
@@ -34,9 +37,6 @@ export interface WorkerOptions {
  *   redacted copy of every input and output; without `info` that copy is never built. The SDK
  *   logs nothing else at info; warnings and errors still reach our JSON log.
  */
-/** Connections the worker keeps to S3: one receive's 10 GetObjects at once. */
-export const S3_CONNECTIONS = 10;
-
 export const CLIENT_SETTINGS = {
   cacheMiddleware: true,
   logger: {
