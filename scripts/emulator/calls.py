@@ -17,6 +17,7 @@ import io
 import json
 import re
 import threading
+import time
 from collections import Counter
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
@@ -129,3 +130,51 @@ def counting_middleware(app: Callable[..., Any], counter: CallCounter) -> Callab
 
     return wrapped
 
+
+
+# --- Request log: one JSON line per request, for finding what a client retried ---------------------
+
+_ERROR_CODE = re.compile(rb"<Code>([^<]+)</Code>|\"__type\"\s*:\s*\"(?:[^\"#]*#)?([^\"]+)\"")
+
+
+def error_code(payload: bytes) -> str | None:
+    """The AWS error code of an error response (query/XML or JSON protocol)."""
+    match = _ERROR_CODE.search(payload[:4096])
+    return (match.group(1) or match.group(2)).decode("utf-8", "replace") if match else None
+
+
+def request_log_middleware(app: Callable[..., Any], log: io.TextIOBase) -> Callable[..., Any]:
+    """Writes `{"t", "call", "status", "error", "invocation", "attempt", "ms"}` per request. The SDKs send
+    `amz-sdk-invocation-id` (one per logical call) and `amz-sdk-request: attempt=N`, so a retried call
+    shows as the same invocation with a higher attempt, and what its first attempt got."""
+    lock = threading.Lock()
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        started = time.monotonic()
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        status: list[str] = []
+
+        def recording_start_response(code: str, headers: Any, *rest: Any) -> Any:
+            status.append(code)
+            return start_response(code, headers, *rest)
+
+        payload = b"".join(app(environ, recording_start_response))
+        code = status[0].split(" ", 1)[0] if status else "?"
+        attempt = re.search(r"attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST", ""))
+        entry = {
+            "t": round(time.time(), 3),
+            "call": call_name(environ, body),
+            "status": int(code) if code.isdigit() else code,
+            "error": error_code(payload) if not code.startswith("2") else None,
+            "invocation": environ.get("HTTP_AMZ_SDK_INVOCATION_ID"),
+            "attempt": int(attempt.group(1)) if attempt else None,
+            "ms": round((time.monotonic() - started) * 1000, 1),
+        }
+        with lock:
+            log.write(json.dumps(entry) + "\n")
+            log.flush()
+        return [payload]
+
+    return wrapped

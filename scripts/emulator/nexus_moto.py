@@ -1,6 +1,6 @@
 """The local AWS for Nexus: moto 5.2.5 in server mode, over TLS, with the gaps in gaps.py closed.
 
-Usage: python scripts/emulator/nexus_moto.py --port 4566 [--host 127.0.0.1] [--tls-dir .local/tls | --plain-http] [--count-calls]
+Usage: python scripts/emulator/nexus_moto.py --port 4566 [--host 127.0.0.1] [--tls-dir .local/tls | --plain-http] [--count-calls] [--request-log FILE]
 Prints one JSON line {"endpoint": ..., "ca": ..., "caBundle": ..., "patched": [...]} when it serves.
 Listens on loopback only. --plain-http serves the worker's own tests, which predate TLS and set no
 bucket policy; everything that runs Terraform uses TLS, as AWS does.
@@ -23,7 +23,7 @@ os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 sys.path.insert(0, str(Path(__file__).parent))
 
 import gaps  # noqa: E402
-from calls import CallCounter, counting_middleware  # noqa: E402
+from calls import CallCounter, counting_middleware, request_log_middleware  # noqa: E402
 from tls import ensure_certificates  # noqa: E402
 
 
@@ -33,7 +33,9 @@ def loopback(host: str) -> str:
     raise argparse.ArgumentTypeError(f"the emulator listens on loopback only, got {host}")
 
 
-def build_server(host: str, port: int, tls_dir: Path | None, count_calls: bool = False):  # type: ignore[no-untyped-def]
+def build_server(  # type: ignore[no-untyped-def]
+    host: str, port: int, tls_dir: Path | None, count_calls: bool = False, request_log: Path | None = None
+):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
@@ -45,6 +47,8 @@ def build_server(host: str, port: int, tls_dir: Path | None, count_calls: bool =
     app = gaps.request_context_middleware(DomainDispatcherApplication(create_backend_app))
     if count_calls:
         app = counting_middleware(app, CallCounter())
+    if request_log:
+        app = request_log_middleware(app, request_log.open("a", encoding="utf-8"))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler, ssl_context=context)
     return server, certs
 
@@ -56,11 +60,16 @@ def main() -> None:
     parser.add_argument("--tls-dir", type=Path, default=Path(".local/tls"))
     parser.add_argument("--plain-http", action="store_true")
     parser.add_argument("--count-calls", action="store_true", help="serve call counts at /_nexus/calls (benchmarks)")
+    parser.add_argument("--request-log", type=Path, help="append one JSON line per request to this file")
     args = parser.parse_args()
     patched = gaps.apply_all()
     os.environ["MOTO_PORT"] = str(args.port)
     server, certs = build_server(
-        args.host, args.port, None if args.plain_http else args.tls_dir.resolve(), count_calls=args.count_calls
+        args.host,
+        args.port,
+        None if args.plain_http else args.tls_dir.resolve(),
+        count_calls=args.count_calls,
+        request_log=args.request_log,
     )
     endpoint = f"{'http' if args.plain_http else 'https'}://{args.host}:{args.port}"
     files = {"ca": str(certs["ca"]), "caBundle": str(certs["ca-bundle"])} if certs else {}

@@ -6,7 +6,7 @@ import io
 import json
 from typing import Any
 
-from calls import CallCounter, call_name, counting_middleware, deleted_count, received_ids
+from calls import CallCounter, call_name, counting_middleware, deleted_count, error_code, received_ids, request_log_middleware
 
 AUTH = "AWS4-HMAC-SHA256 Credential=local/20261122/us-east-1/{}/aws4_request, SignedHeaders=host, Signature=x"
 
@@ -65,3 +65,31 @@ def test_a_failed_delete_deletes_nothing() -> None:
 def test_an_unreadable_receive_response_counts_no_delivery() -> None:
     assert received_ids(b"<xml/>") == []
     assert received_ids(b'{"Messages": [{"MessageId": "x"}]}') == ["x"]
+
+
+def test_the_request_log_shows_a_retried_call_with_what_each_attempt_got() -> None:
+    answers = iter([("500 INTERNAL SERVER ERROR", b"<Response><Errors><Error><Code>InternalError</Code></Error></Errors></Response>"),
+                    ("400 BAD REQUEST", b"<Response><Errors><Error><Code>InvalidPermission.Duplicate</Code></Error></Errors></Response>")])
+
+    def app(env: dict[str, Any], start_response: Any) -> list[bytes]:
+        status, body = next(answers)
+        start_response(status, [])
+        return [body]
+
+    log = io.StringIO()
+    logged = request_log_middleware(app, log)
+    body = b"Action=AuthorizeSecurityGroupIngress&Version=2016-11-15"
+    for attempt in (1, 2):
+        logged(environ("ec2", body=body, HTTP_AMZ_SDK_INVOCATION_ID="inv-1", HTTP_AMZ_SDK_REQUEST=f"attempt={attempt}; max=25"),
+               lambda *a: None)
+    lines = [json.loads(line) for line in log.getvalue().splitlines()]
+    assert [(e["call"], e["status"], e["error"], e["invocation"], e["attempt"]) for e in lines] == [
+        ("ec2:AuthorizeSecurityGroupIngress", 500, "InternalError", "inv-1", 1),
+        ("ec2:AuthorizeSecurityGroupIngress", 400, "InvalidPermission.Duplicate", "inv-1", 2),
+    ]
+
+
+def test_error_codes_of_both_protocols() -> None:
+    assert error_code(b'{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"x"}') == "QueueDoesNotExist"
+    assert error_code(b"<Error><Code>NoSuchKey</Code></Error>") == "NoSuchKey"
+    assert error_code(b"not an error") is None

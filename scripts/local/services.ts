@@ -38,13 +38,14 @@ export interface Moto {
  * `npm run setup`, with its gaps closed). TLS with the generated CA unless `plainHttp`.
  */
 export async function startMoto(
-  options: { plainHttp?: boolean; port?: number; countCalls?: boolean } = {},
+  options: { plainHttp?: boolean; port?: number; countCalls?: boolean; requestLog?: string } = {},
 ): Promise<Moto> {
   const port = options.port ?? (await freePort());
   const python = join(REPO_ROOT, ".venv", "bin", "python");
   const args = [join(REPO_ROOT, "scripts", "emulator", "nexus_moto.py"), "--host", LOCALHOST, "--port", String(port)];
   args.push(...(options.plainHttp ? ["--plain-http"] : ["--tls-dir", join(REPO_ROOT, ".local", "tls")]));
   if (options.countCalls) args.push("--count-calls");
+  if (options.requestLog) args.push("--request-log", options.requestLog); // one JSON line per request
   // Its request log goes to a file, not a pipe: a parent blocked in spawnSync (cdktf, terraform) would
   // stop draining a pipe, and moto would block writing to it.
   mkdirSync(join(REPO_ROOT, ".local"), { recursive: true });
