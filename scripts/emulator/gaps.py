@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import moto
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+from moto.cloudwatch.models import Alarm, CloudWatchBackend
 from moto.core.exceptions import JsonRESTError
 from moto.ec2.exceptions import InvalidSecurityGroupRuleIdNotFoundError
 from moto.ec2.models.security_groups import SecurityGroupBackend
@@ -46,6 +47,7 @@ PATCHED = {
     "4 bucket policy": (lambda: FakeBucket.get_permission, "7571412a3495a0e3"),
     "6 revoke egress": (lambda: SecurityGroupBackend.revoke_security_group_egress, "8b2b05d2ea5072ee"),
     "6 revoke ingress": (lambda: SecurityGroupBackend.revoke_security_group_ingress, "271a8e2bae4f8176"),
+    "7 alarm actions": (lambda: CloudWatchBackend.set_alarm_state, "a25532144b2a458c"),
 }
 
 
@@ -316,6 +318,59 @@ def patch_unknown_rule_id() -> None:
     SecurityGroupBackend.revoke_security_group_ingress = wrap(SecurityGroupBackend.revoke_security_group_ingress, "ingress_rules")
 
 
+# --- Gap 7: a state change invokes the alarm's actions ------------------------------------------------
+
+_ACTIONS_OF_STATE = {"ALARM": "alarm_actions", "OK": "ok_actions", "INSUFFICIENT_DATA": "insufficient_data_actions"}
+
+
+def alarm_notification(alarm: Alarm, old_state: str, account_id: str) -> dict[str, Any]:
+    """The JSON message CloudWatch publishes to an SNS action (its documented fields)."""
+    return {
+        "AlarmName": alarm.name,
+        "AlarmDescription": alarm.description,
+        "AWSAccountId": account_id,
+        "AlarmConfigurationUpdatedTimestamp": alarm.configuration_updated_timestamp.isoformat(),
+        "NewStateValue": alarm.state_value,
+        "NewStateReason": alarm.state_reason,
+        "StateChangeTime": alarm.state_updated_timestamp.isoformat(),
+        "Region": alarm.region_name,
+        "AlarmArn": alarm.alarm_arn,
+        "OldStateValue": old_state,
+        "Trigger": {
+            "MetricName": alarm.metric_name,
+            "Namespace": alarm.namespace,
+            "ComparisonOperator": alarm.comparison_operator,
+            "Threshold": alarm.threshold,
+            "EvaluationPeriods": alarm.evaluation_periods,
+        },
+    }
+
+
+def patch_alarm_actions() -> None:
+    """AWS: when SetAlarmState changes an alarm's state, "the action configured for the appropriate
+    state is invoked" (SetAlarmState API reference); moto 5.2.5 changes the state and invokes nothing.
+    SNS topic actions are published to (moto delivers to their subscriptions); an unchanged state, or
+    an alarm with actions disabled, invokes nothing, as on AWS. Other action kinds stay recorded only."""
+    original = CloudWatchBackend.set_alarm_state
+
+    def set_alarm_state(self: CloudWatchBackend, alarm_name: str, reason: str, reason_data: str, state_value: str) -> None:
+        old_state = self.alarms[alarm_name].state_value if alarm_name in self.alarms else None
+        original(self, alarm_name, reason, reason_data, state_value)
+        alarm = self.alarms[alarm_name]
+        if old_state == state_value or not alarm.actions_enabled:
+            return
+        from moto.sns.models import sns_backends
+
+        message = json.dumps(alarm_notification(alarm, old_state or "", self.account_id))
+        subject = f'{state_value}: "{alarm.name}" in {alarm.region_name}'[:100]
+        for arn in getattr(alarm, _ACTIONS_OF_STATE[state_value]) or []:
+            parts = arn.split(":")
+            if len(parts) >= 6 and parts[2] == "sns":
+                sns_backends[parts[4]][parts[3]].publish(message, arn=arn, subject=subject)
+
+    CloudWatchBackend.set_alarm_state = set_alarm_state
+
+
 def apply_all() -> list[str]:
     """Checks, then patches every gap; returns their names for the start-up line."""
     self_check()
@@ -326,6 +381,7 @@ def apply_all() -> list[str]:
         patch_scaling_target_tags,
         patch_bucket_policy,
         patch_unknown_rule_id,
+        patch_alarm_actions,
     ]
     for patch in patches:
         patch()

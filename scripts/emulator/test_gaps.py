@@ -206,3 +206,52 @@ def test_revoking_an_unknown_rule_id_answers_as_aws_does(endpoint: dict[str, Any
             revoke(GroupId=group, SecurityGroupRuleIds=[rule["SecurityGroupRuleId"]])
     with pytest.raises(ClientError, match="InvalidPermission.NotFound"):  # by permission: unchanged
         ec2.revoke_security_group_egress(GroupId=group, IpPermissions=[permission])
+
+
+# Gap 7 ---------------------------------------------------------------------------------------------
+
+
+def _alarm_topic_with_queue(endpoint: dict[str, Any], name: str) -> tuple[str, str]:
+    sns, sqs = client(endpoint, "sns"), client(endpoint, "sqs")
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    return topic, queue_url
+
+
+def _notifications(endpoint: dict[str, Any], queue_url: str) -> list[dict[str, Any]]:
+    messages = client(endpoint, "sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+    return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+
+
+def test_a_state_change_publishes_to_the_actions_of_the_new_state(endpoint: dict[str, Any]) -> None:
+    topic, queue_url = _alarm_topic_with_queue(endpoint, "gap7")
+    cloudwatch = client(endpoint, "cloudwatch")
+    alarm = {"MetricName": "m", "Namespace": "n", "Statistic": "Maximum", "Period": 60, "EvaluationPeriods": 1}
+    cloudwatch.put_metric_alarm(
+        AlarmName="gap7", Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[topic], OKActions=[topic], AlarmDescription="what to do", **alarm,
+    )
+    cloudwatch.set_alarm_state(AlarmName="gap7", StateValue="ALARM", StateReason="test")
+    [fired] = _notifications(endpoint, queue_url)
+    assert fired["AlarmName"] == "gap7" and fired["NewStateValue"] == "ALARM" and fired["NewStateReason"] == "test"
+    assert fired["AlarmDescription"] == "what to do" and fired["Trigger"]["MetricName"] == "m"
+    cloudwatch.set_alarm_state(AlarmName="gap7", StateValue="ALARM", StateReason="again")
+    assert _notifications(endpoint, queue_url) == []  # no change of state: no action
+    cloudwatch.set_alarm_state(AlarmName="gap7", StateValue="OK", StateReason="cleared")
+    [cleared] = _notifications(endpoint, queue_url)
+    assert (cleared["OldStateValue"], cleared["NewStateValue"]) == ("ALARM", "OK")
+
+
+def test_an_alarm_with_actions_disabled_or_unknown_invokes_nothing(endpoint: dict[str, Any]) -> None:
+    topic, queue_url = _alarm_topic_with_queue(endpoint, "gap7-disabled")
+    cloudwatch = client(endpoint, "cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="gap7-disabled", MetricName="m", Namespace="n", Statistic="Maximum", Period=60, EvaluationPeriods=1,
+        Threshold=1, ComparisonOperator="GreaterThanThreshold", AlarmActions=[topic], ActionsEnabled=False,
+    )
+    cloudwatch.set_alarm_state(AlarmName="gap7-disabled", StateValue="ALARM", StateReason="test")
+    assert _notifications(endpoint, queue_url) == []
+    with pytest.raises(ClientError, match="ResourceNotFound"):  # still refused, as on AWS
+        cloudwatch.set_alarm_state(AlarmName="no-such-alarm", StateValue="ALARM", StateReason="test")
