@@ -106,7 +106,20 @@ const MUTANTS: Record<string, { breaks: string; mutate: (r: Resources) => string
         endpoint.policy = JSON.stringify(document);
       }),
   },
+  CKV2_NEXUS_11: {
+    breaks: "the alarm topic moves to the AWS-managed alias/aws/sns key",
+    mutate: (r) =>
+      change(r, "aws_sns_topic", "monitoring_topic", (topic) => (topic.kms_master_key_id = "alias/aws/sns")),
+  },
 };
+
+/** Edits the alarm topic's inline policy document. */
+const topicPolicy = (edit: (document: { Statement: Block[] }) => void) => (r: Resources) =>
+  change(r, "aws_sns_topic", "monitoring_topic", (topic) => {
+    const document = JSON.parse(topic.policy);
+    edit(document);
+    topic.policy = JSON.stringify(document);
+  });
 
 /** Second shapes of the same rules: inline blocks instead of standalone resources. */
 const VARIANTS: Record<string, { policy: string; breaks: string; mutate: (r: Resources) => string }> = {
@@ -152,6 +165,31 @@ const VARIANTS: Record<string, { policy: string; breaks: string; mutate: (r: Res
         delete document.Statement[0].Condition;
         endpoint.policy = JSON.stringify(document);
       }),
+  },
+  "topic-publish-by-anyone": {
+    policy: "CKV2_NEXUS_11",
+    breaks: "the alarm topic lets any principal publish",
+    mutate: topicPolicy((document) => (document.Statement[0].Principal = "*")),
+  },
+  "topic-without-source-account": {
+    policy: "CKV2_NEXUS_11",
+    breaks: "the alarm topic's CloudWatch statement loses aws:SourceAccount",
+    mutate: topicPolicy((document) => delete document.Statement[0].Condition.StringEquals),
+  },
+  "topic-without-tls-deny": {
+    policy: "CKV2_NEXUS_11",
+    breaks: "the alarm topic's TLS deny is removed",
+    mutate: topicPolicy((document) => (document.Statement = document.Statement.slice(0, 1))),
+  },
+  "topic-without-key": {
+    policy: "CKV2_NEXUS_11",
+    breaks: "the alarm topic is unencrypted",
+    mutate: (r) => change(r, "aws_sns_topic", "monitoring_topic", (topic) => delete topic.kms_master_key_id),
+  },
+  "topic-without-policy": {
+    policy: "CKV2_NEXUS_11",
+    breaks: "the alarm topic has no policy (the account default)",
+    mutate: (r) => change(r, "aws_sns_topic", "monitoring_topic", (topic) => delete topic.policy),
   },
 };
 

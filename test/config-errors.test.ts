@@ -105,7 +105,7 @@ describe("other mistakes", () => {
       "a misspelled key, with the nearest one suggested",
       { nexus: { dev: { databse: { multiAz: true } } } },
       {},
-      "nexus config: nexus.dev.databse is not a setting; did you mean nexus.dev.database? allowed here: region, network, ingest, database, worker, registry",
+      "nexus config: nexus.dev.databse is not a setting; did you mean nexus.dev.database? allowed here: region, network, ingest, database, worker, registry, alarms",
     ],
     [
       "a misspelled key deep inside",
@@ -124,6 +124,30 @@ describe("other mistakes", () => {
       { nexus: { dev: { ingest: { maxReceiveCount: 0 } } } },
       {},
       "nexus config: nexus.dev.ingest.maxReceiveCount must be an integer from 1 to 1000, got 0",
+    ],
+    [
+      "an invalid alarm email",
+      { nexus: { dev: { alarms: { emails: ["oncall@example"] } } } },
+      {},
+      'nexus config: nexus.dev.alarms.emails must be up to 20 email addresses, got ["oncall@example"]',
+    ],
+    [
+      "a topic ARN that is not SNS",
+      { nexus: { dev: { alarms: { topicArn: "arn:aws:sqs:us-east-1:123456789012:q" } } } },
+      {},
+      /^nexus config: nexus\.dev\.alarms\.topicArn must be a standard SNS topic ARN/,
+    ],
+    [
+      "a negative alarm period",
+      { nexus: { dev: { alarms: { periodSeconds: -60 } } } },
+      {},
+      /^nexus config: nexus\.dev\.alarms\.periodSeconds must be a CloudWatch alarm period in seconds \(60, 120, 300/,
+    ],
+    [
+      "an alarm threshold out of range",
+      { nexus: { dev: { alarms: { workerCpuPercent: 101 } } } },
+      {},
+      "nexus config: nexus.dev.alarms.workerCpuPercent must be an integer from 1 to 100, got 101",
     ],
     [
       "an unknown environment name",

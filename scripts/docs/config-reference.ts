@@ -12,7 +12,7 @@ import { nexusConfig, nexusContext, nexusStateContext } from "../../stacks/confi
 import { cell, markdownTable } from "./markdown";
 
 export const SCHEMA_FILE = "cdktf.schema.json";
-const SECTIONS = ["network", "ingest", "database", "worker", "registry"] as const;
+const SECTIONS = ["network", "ingest", "database", "worker", "registry", "alarms"] as const;
 
 function typeOf(schema: z.ZodType): string {
   const json = z.toJSONSchema(schema, { unrepresentable: "any", io: "input" }) as {

@@ -7,12 +7,16 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 export const REGION = "us-east-1";
 export const TEST_CREDENTIALS = { accessKeyId: "nexus-local", secretAccessKey: "nexus-local" };
 
-export function s3Client(endpoint: string, caFile: string): S3Client {
-  return new S3Client({
+/** Endpoint, region, test credentials and the emulator's CA: what every e2e client is given. */
+export function emulatorClientConfig(endpoint: string, caFile: string) {
+  return {
     endpoint,
     region: REGION,
     credentials: TEST_CREDENTIALS,
-    forcePathStyle: true,
     requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: readFileSync(caFile) }) }),
-  });
+  };
+}
+
+export function s3Client(endpoint: string, caFile: string): S3Client {
+  return new S3Client({ ...emulatorClientConfig(endpoint, caFile), forcePathStyle: true });
 }

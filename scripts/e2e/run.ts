@@ -19,6 +19,7 @@ import { CommandError, PLACEHOLDER_IMAGE, run, synthCompiled, terraform } from "
 import { ROOT, terraformEnv, writeCliConfig } from "../terraform/toolchain";
 import { REGION, TEST_CREDENTIALS, s3Client } from "./aws";
 import { holdStateLock } from "./terraform-process";
+import { proveMonitoring } from "./monitoring";
 import { stateKey } from "../../stacks/state/remote-state";
 
 const WORK = join(ROOT, ".local", "e2e");
@@ -99,7 +100,10 @@ async function main(): Promise<void> {
   mkdirSync(WORK, { recursive: true });
   writeCliConfig();
   const [moto, pg]: [Moto, Postgres] = await phase("start the emulator (TLS) and PostgreSQL 17", async () => {
-    const started = await Promise.all([startMoto(), startPostgres()]);
+    const started = await Promise.all([
+      startMoto({ requestLog: join(WORK, "emulator-requests.jsonl") }),
+      startPostgres(),
+    ]);
     cleanups.push(
       () => started[0].stop(),
       () => started[1].destroy(),
@@ -173,6 +177,14 @@ async function main(): Promise<void> {
     cdktf(["deploy", "nexus-dev", ...deployFlags, "--outputs-file", devOutputs], remote);
     log(`nexus-dev: ${applied("nexus-dev", remote)} resources applied`);
     log(`nexus-dev state: ${await stateObject("nexus-dev")}`);
+  });
+
+  await phase("alarms and dashboard read back; the DLQ alarm notifies through the topic", async () => {
+    const shown = terraform(stackDir("nexus-dev"), ["show", "-json"], remote);
+    const state = JSON.parse(shown.split("\n").find((line) => line.startsWith("{"))!);
+    const resources = state.values.root_module.resources as { type: string; values: Record<string, unknown> }[];
+    const applied = (type: string) => resources.filter((r) => r.type === type).map((r) => r.values);
+    await proveMonitoring(moto.endpoint, moto.ca!, applied, log);
   });
 
   await phase("second plan after apply (drift the emulator shows)", () => {
@@ -309,6 +321,31 @@ function startWorker(queueUrl: string, moto: Moto, pg: Postgres): ChildProcess {
   return child;
 }
 
+/**
+ * On failure: the emulator's requests that answered 5xx, and every call an SDK retried (same
+ * amz-sdk-invocation-id, attempt > 1) with what each of its attempts got. A flake leaves its evidence.
+ */
+function printRequestEvidence(): void {
+  const file = join(WORK, "emulator-requests.jsonl");
+  if (!existsSync(file)) return;
+  type Entry = {
+    call: string;
+    status: number;
+    error: string | null;
+    invocation: string | null;
+    attempt: number | null;
+  };
+  const entries = readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Entry);
+  const retried = new Set(entries.filter((e) => (e.attempt ?? 1) > 1).map((e) => e.invocation));
+  const evidence = entries.filter((e) => e.status >= 500 || retried.has(e.invocation));
+  console.error(`e2e: ${entries.length} emulator requests; 5xx or retried (${file}):`);
+  for (const e of evidence) console.error(`e2e:   ${JSON.stringify(e)}`);
+}
+
 const lastLine = (output: string) => output.trim().split("\n").pop() ?? "";
 
 async function stopProcess(child: ChildProcess): Promise<void> {
@@ -338,6 +375,7 @@ main()
   })
   .catch((err) => {
     console.error(`e2e: FAILED: ${err instanceof Error ? err.message : err}`);
+    printRequestEvidence();
     process.exitCode = 1;
   })
   .finally(cleanUp);

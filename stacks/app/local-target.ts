@@ -30,6 +30,7 @@ const SERVICES = [
   "rds",
   "s3",
   "secretsmanager",
+  "sns",
   "sqs",
   "sts",
 ] as const;

@@ -10,6 +10,7 @@ import { Ingest } from "../ingest/ingest";
 import { Network } from "../network/network";
 import { Registry, RegistryProps } from "../registry/registry";
 import { WorkerService } from "../worker-service/worker-service";
+import { Monitoring } from "../monitoring/monitoring";
 
 export interface NexusStackProps {
   readonly config: NexusConfig;
@@ -34,6 +35,7 @@ export class NexusStack extends AwsStack {
   readonly database: Database;
   readonly registry: Registry;
   readonly worker: WorkerService;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: NexusStackProps) {
     super(scope, id, { region: props.config.region, tags: defaultTags(props.config), state: props.state });
@@ -41,7 +43,13 @@ export class NexusStack extends AwsStack {
     const name = namePrefix(config);
 
     const aws = new AwsContext(this, "aws-context", config.region);
-    const dataKey = new DataKey(this, "data-key", { aws, name });
+    // The alarm topic is encrypted with the data key, unless alarms go to a central topic.
+    const centralTopic = config.alarms.topicArn !== undefined;
+    const dataKey = new DataKey(this, "data-key", {
+      aws,
+      name,
+      services: ["logs", "s3-notifications", ...(centralTopic ? [] : ["cloudwatch-alarms" as const])],
+    });
 
     this.ingest = new Ingest(this, "ingest", {
       aws,
@@ -92,6 +100,22 @@ export class NexusStack extends AwsStack {
       logs: [this.worker.grantWriteLogs()],
       secretsmanager: [this.database.grantReadSecret()],
     });
+    this.monitoring = new Monitoring(this, "monitoring", {
+      aws,
+      name,
+      config: config.alarms,
+      worker: config.worker,
+      dataKey,
+      names: {
+        queueName: this.ingest.queue.name,
+        deadLetterQueueName: this.ingest.deadLetterQueue.name,
+        clusterName: this.worker.cluster.name,
+        serviceName: this.worker.service.name,
+        databaseId: this.database.instance.identifier,
+        workerEnvironment: this.worker.metricsEnvironment,
+      },
+      workerLogGroup: this.worker.logGroup.name,
+    });
     this.outputs();
   }
 
@@ -127,6 +151,16 @@ export class NexusStack extends AwsStack {
         "worker_log_group_name",
         this.worker.logGroup.name,
         "CloudWatch Logs group of the worker (JSON lines and EMF metrics)",
+      ],
+      [
+        "alarm_topic_arn",
+        this.monitoring.topicArn,
+        "SNS topic every alarm notifies on ALARM and OK (this environment's, or the central alarms.topicArn)",
+      ],
+      [
+        "dashboard_name",
+        this.monitoring.dashboard.dashboard.dashboardName,
+        "CloudWatch dashboard of the pipeline, its alarms and the worker's error lines",
       ],
     ];
     for (const [id, value, description] of outputs) new TerraformOutput(this, id, { value, description });

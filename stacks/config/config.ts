@@ -4,7 +4,15 @@
  * `resolveConfig`; every construct receives a complete, validated `NexusConfig`.
  */
 import { ConfigError, invalid, parseSettings } from "./errors";
-import { NexusConfig, NexusOverrides, WorkerConfig, nexusConfig, overrides as overridesSchema } from "./schema";
+import {
+  AlarmsConfig,
+  DatabaseConfig,
+  NexusConfig,
+  NexusOverrides,
+  WorkerConfig,
+  nexusConfig,
+  overrides as overridesSchema,
+} from "./schema";
 import { checkCombinations } from "./validation";
 
 export { ConfigError };
@@ -19,12 +27,36 @@ export type {
   DatabaseConfig,
   WorkerConfig,
   RegistryConfig,
+  AlarmsConfig,
   NexusOverrides,
 } from "./schema";
 
 export const DEFAULT_REGION = "us-east-1";
 
 export function baseConfig(environment: EnvironmentName, region: string): NexusConfig {
+  const database: DatabaseConfig = {
+    multiAz: false,
+    deletionProtection: true,
+    backupRetentionDays: 7,
+    finalSnapshot: true,
+    allocatedStorageGb: 20,
+    maxAllocatedStorageGb: 100,
+    monitoringIntervalSeconds: 60,
+    databaseName: "nexus",
+    logRetentionDays: 365,
+  };
+  const worker: WorkerConfig = {
+    cpu: 256,
+    memoryMiB: 512,
+    desiredCount: 1,
+    minCount: 1,
+    maxCount: 4,
+    messagesPerTask: 100,
+    processingBudgetSeconds: 60,
+    concurrency: 4,
+    maxObjectBytes: 10 * 1024 * 1024,
+    logRetentionDays: 365,
+  };
   return {
     project: "nexus",
     environment,
@@ -35,30 +67,37 @@ export function baseConfig(environment: EnvironmentName, region: string): NexusC
       flowLogRetentionDays: 365,
     },
     ingest: { objectSuffix: ".txt", maxReceiveCount: 5, noncurrentVersionDays: 30, forceDestroy: false },
-    database: {
-      multiAz: false,
-      deletionProtection: true,
-      backupRetentionDays: 7,
-      finalSnapshot: true,
-      allocatedStorageGb: 20,
-      maxAllocatedStorageGb: 100,
-      monitoringIntervalSeconds: 60,
-      databaseName: "nexus",
-      logRetentionDays: 365,
-    },
-    worker: {
-      cpu: 256,
-      memoryMiB: 512,
-      desiredCount: 1,
-      minCount: 1,
-      maxCount: 4,
-      messagesPerTask: 100,
-      processingBudgetSeconds: 60,
-      concurrency: 4,
-      maxObjectBytes: 10 * 1024 * 1024,
-      logRetentionDays: 365,
-    },
+    database,
+    worker,
     registry: { keepImages: 10, forceDelete: false },
+    alarms: {
+      emails: [],
+      periodSeconds: 60,
+      evaluationPeriods: 5,
+      workerCpuPercent: 80,
+      workerMemoryPercent: 80,
+      databaseCpuPercent: 80,
+      databaseCpuCredits: 20,
+      databaseConnectionsPercent: 80,
+      databaseFreeableMemoryMiB: 64,
+      ...derivedAlarmThresholds(worker, database),
+    },
+  };
+}
+
+/**
+ * Thresholds that follow other settings unless set: the queue-age alarm waits ten processing budgets
+ * (a healthy worker finishes a batch in one); the storage alarm fires at half of what makes RDS storage
+ * autoscaling act at the initial size (free space below 10 % of the allocation), so it pages only when
+ * autoscaling did not act: at maxAllocatedStorageGb, or in the 6 hours after a previous scaling.
+ */
+export function derivedAlarmThresholds(
+  worker: Pick<WorkerConfig, "processingBudgetSeconds">,
+  database: Pick<DatabaseConfig, "allocatedStorageGb">,
+): Pick<AlarmsConfig, "queueAgeSeconds" | "databaseFreeStorageGb"> {
+  return {
+    queueAgeSeconds: 10 * worker.processingBudgetSeconds,
+    databaseFreeStorageGb: Math.max(1, Math.floor(database.allocatedStorageGb * 0.05)),
   };
 }
 
@@ -105,6 +144,12 @@ export function resolveConfig(environment: string, given: unknown = {}): NexusCo
     database: { ...base.database, ...preset.database, ...overrides.database },
     worker: { ...base.worker, ...preset.worker, ...overrides.worker },
     registry: { ...base.registry, ...preset.registry, ...overrides.registry },
+  };
+  merged.alarms = {
+    ...base.alarms,
+    ...derivedAlarmThresholds(merged.worker, merged.database),
+    ...preset.alarms,
+    ...overrides.alarms,
   };
   return checkCombinations(parseSettings(nexusConfig, merged, ["nexus", environment]));
 }

@@ -126,6 +126,45 @@ export const registry = z.strictObject({
   forceDelete: flag("Let destroy delete a repository that still holds images"),
 });
 
+/** CloudWatch alarm periods: 10 and 30 s are high-resolution (extra cost); ours are whole minutes. */
+export const ALARM_PERIODS = [60, 120, 300, 600, 900, 1800, 3600] as const;
+const percent = (description: string) => integer(1, 100, description);
+
+export const alarms = z.strictObject({
+  emails: setting(
+    z.array(z.string().regex(/^[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}$/)).max(20),
+    "up to 20 email addresses",
+    "Addresses subscribed to this environment's alarm topic (each must confirm the subscription AWS mails)",
+  ),
+  topicArn: setting(
+    z.string().regex(/^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/),
+    "a standard SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)",
+    "Send alarms to this existing (central) topic instead of creating one; emails must then be empty",
+  ).optional(),
+  periodSeconds: oneOf(
+    ALARM_PERIODS,
+    "a CloudWatch alarm period in seconds",
+    "Period of the alarms on a sustained condition",
+  ),
+  evaluationPeriods: integer(1, 60, "Periods a sustained condition must last before its alarm fires"),
+  queueAgeSeconds: integer(
+    60,
+    1209600,
+    "Oldest ingest message older than this pages; default 10 x worker.processingBudgetSeconds",
+  ),
+  workerCpuPercent: percent("Worker service CPU (average of its tasks) above this pages"),
+  workerMemoryPercent: percent("Worker service memory (average of its tasks) above this pages"),
+  databaseCpuPercent: percent("RDS CPU above this pages"),
+  databaseCpuCredits: integer(0, 10000, "RDS CPU credit balance below this pages (burstable classes)"),
+  databaseConnectionsPercent: percent("RDS connections above this share of the pinned max_connections page"),
+  databaseFreeStorageGb: integer(
+    1,
+    65536,
+    "RDS free storage below this (GiB) pages; default half of autoscaling's trigger (10 %) at allocatedStorageGb",
+  ),
+  databaseFreeableMemoryMiB: integer(16, 1048576, "RDS freeable memory below this (MiB) pages"),
+});
+
 /** A complete environment, as every construct receives it. */
 export const nexusConfig = z.strictObject({
   project: z.string(),
@@ -136,6 +175,7 @@ export const nexusConfig = z.strictObject({
   database,
   worker,
   registry,
+  alarms,
 });
 
 /** What cdktf.json may override for one environment: any subset of any section. */
@@ -146,6 +186,7 @@ export const overrides = z.strictObject({
   database: database.partial().optional(),
   worker: worker.partial().optional(),
   registry: registry.partial().optional(),
+  alarms: alarms.partial().optional(),
 });
 
 /** The `nexus` context of cdktf.json: overrides per environment, and the bootstrap stack's region. */
@@ -190,5 +231,6 @@ export type IngestConfig = NexusConfig["ingest"];
 export type DatabaseConfig = NexusConfig["database"];
 export type WorkerConfig = NexusConfig["worker"];
 export type RegistryConfig = NexusConfig["registry"];
+export type AlarmsConfig = NexusConfig["alarms"];
 export type NexusOverrides = z.infer<typeof overrides>;
 export type NexusContext = z.infer<typeof nexusContext>;

@@ -5,6 +5,7 @@
 import type { NexusConfig } from "./schema";
 import { invalid } from "./errors";
 import { parseEcrImage } from "../registry/image-uri";
+import { MAX_CONNECTIONS } from "../database/limits";
 
 /** Fargate's CPU -> allowed memory (MiB) table for Linux tasks. */
 const FARGATE_MEMORY: Record<number, readonly number[]> = {
@@ -59,5 +60,35 @@ export function checkCombinations(config: NexusConfig): NexusConfig {
       `at least allocatedStorageGb (${d.allocatedStorageGb})`,
     );
   }
+  checkAlarms(config, key);
   return config;
+}
+
+/** Connections the worker service opens at full scale: each task's pool (concurrency + 1) and one migration. */
+export function workerConnectionsAtScale(worker: NexusConfig["worker"]): number {
+  return worker.maxCount * (worker.concurrency + 1) + 1;
+}
+
+function checkAlarms(config: NexusConfig, key: (path: string) => string): void {
+  const a = config.alarms;
+  if (a.topicArn !== undefined && a.emails.length > 0) {
+    throw invalid(key("alarms.emails"), a.emails, "[] when alarms.topicArn is set (subscribe them to that topic)");
+  }
+  if (a.databaseFreeStorageGb >= config.database.allocatedStorageGb) {
+    throw invalid(
+      key("alarms.databaseFreeStorageGb"),
+      a.databaseFreeStorageGb,
+      `less than database.allocatedStorageGb (${config.database.allocatedStorageGb})`,
+    );
+  }
+  const threshold = Math.floor((MAX_CONNECTIONS * a.databaseConnectionsPercent) / 100);
+  const atScale = workerConnectionsAtScale(config.worker);
+  if (atScale > threshold) {
+    throw invalid(
+      key("worker.maxCount"),
+      config.worker.maxCount,
+      `a count whose connections, maxCount x (concurrency + 1) + 1 = ${atScale}, stay within the connections ` +
+        `alarm (${threshold} of max_connections ${MAX_CONNECTIONS})`,
+    );
+  }
 }

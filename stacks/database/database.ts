@@ -11,6 +11,7 @@ import { DatabaseConfig } from "../config/config";
 import { DataKey } from "../encryption/data-key";
 import { PolicyStatement, assumeRolePolicy } from "../shared/iam";
 import { allowTcp, emptySecurityGroup } from "../shared/security-groups";
+import { MAX_CONNECTIONS } from "./limits";
 
 /** The seeds' engine and size: PostgreSQL 17.6 on Graviton2. Pinned here, in one place. */
 export const ENGINE_VERSION = "17.6";
@@ -71,6 +72,8 @@ export class Database extends Construct {
         { name: "log_min_duration_statement", value: "1000" },
         // DDL only: logging every statement would write document contents into the logs.
         { name: "log_statement", value: "ddl" },
+        // Static: applied when the instance starts (at creation), after a reboot on a change.
+        { name: "max_connections", value: String(MAX_CONNECTIONS), applyMethod: "pending-reboot" },
       ],
     });
 

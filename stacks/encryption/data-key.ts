@@ -12,13 +12,14 @@ export interface DataKeyProps {
   readonly deletionWindowDays?: number;
   /**
    * AWS services the key policy lets encrypt with this key on the account's behalf:
-   * `logs` for this environment's log groups, `s3-notifications` for S3 writing to an SSE-KMS queue.
-   * @default both
+   * `logs` for this environment's log groups, `s3-notifications` for S3 writing to an SSE-KMS queue,
+   * `cloudwatch-alarms` for alarms publishing to an SSE-KMS topic.
+   * @default logs and s3-notifications
    */
   readonly services?: readonly KeyService[];
 }
 
-export type KeyService = "logs" | "s3-notifications";
+export type KeyService = "logs" | "s3-notifications" | "cloudwatch-alarms";
 
 /**
  * The customer-managed key that encrypts one environment's data at rest: S3 objects, SQS
@@ -75,6 +76,18 @@ function keyPolicy(aws: AwsContext, name: string, services: readonly KeyService[
       Action: ["kms:GenerateDataKey", "kms:Decrypt"],
       Resource: ["*"], // key policy: "*" is this key
       Condition: { StringEquals: { "aws:SourceAccount": account } },
+    },
+    "cloudwatch-alarms": {
+      Sid: "CloudWatchAlarmsPublishEncrypted",
+      Effect: "Allow",
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      // CloudWatch encrypts the notification it publishes to the SSE-KMS alarm topic with this key.
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      Resource: ["*"], // key policy: "*" is this key
+      Condition: {
+        StringEquals: { "aws:SourceAccount": account },
+        ArnLike: { "aws:SourceArn": aws.arn("cloudwatch", "alarm:*") },
+      },
     },
   };
   return [admin, ...services.map((service) => grants[service])];

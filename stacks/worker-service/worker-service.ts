@@ -54,10 +54,13 @@ export class WorkerService extends Construct {
   readonly securityGroup: SecurityGroup;
   readonly taskRole: IamRole;
   readonly executionRole: IamRole;
+  /** The `Environment` dimension of the worker's EMF metrics (its NEXUS_ENVIRONMENT): the name prefix. */
+  readonly metricsEnvironment: string;
 
   constructor(scope: Construct, id: string, props: WorkerServiceProps) {
     super(scope, id);
     const { name, config, network } = props;
+    this.metricsEnvironment = name;
     this.securityGroup = emptySecurityGroup(
       this,
       "sg",
@@ -199,6 +202,7 @@ export class WorkerService extends Construct {
         WORKER_CONCURRENCY: String(config.concurrency),
         MAX_OBJECT_BYTES: String(config.maxObjectBytes),
         VISIBILITY_TIMEOUT_SECONDS: String(visibilityTimeoutSeconds(config)),
+        NEXUS_ENVIRONMENT: this.metricsEnvironment, // the alarms' and dashboard's Environment dimension
       }),
       // The only writable path: the health heartbeat and Node's temp files.
       mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
