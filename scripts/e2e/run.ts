@@ -19,6 +19,7 @@ import { CommandError, PLACEHOLDER_IMAGE, run, synthCompiled, terraform } from "
 import { ROOT, terraformEnv, writeCliConfig } from "../terraform/toolchain";
 import { REGION, TEST_CREDENTIALS, s3Client } from "./aws";
 import { holdStateLock } from "./terraform-process";
+import { proveMonitoring } from "./monitoring";
 import { stateKey } from "../../stacks/state/remote-state";
 
 const WORK = join(ROOT, ".local", "e2e");
@@ -176,6 +177,14 @@ async function main(): Promise<void> {
     cdktf(["deploy", "nexus-dev", ...deployFlags, "--outputs-file", devOutputs], remote);
     log(`nexus-dev: ${applied("nexus-dev", remote)} resources applied`);
     log(`nexus-dev state: ${await stateObject("nexus-dev")}`);
+  });
+
+  await phase("alarms and dashboard read back; the DLQ alarm notifies through the topic", async () => {
+    const shown = terraform(stackDir("nexus-dev"), ["show", "-json"], remote);
+    const state = JSON.parse(shown.split("\n").find((line) => line.startsWith("{"))!);
+    const resources = state.values.root_module.resources as { type: string; values: Record<string, unknown> }[];
+    const applied = (type: string) => resources.filter((r) => r.type === type).map((r) => r.values);
+    await proveMonitoring(moto.endpoint, moto.ca!, applied, log);
   });
 
   await phase("second plan after apply (drift the emulator shows)", () => {
