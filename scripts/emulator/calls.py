@@ -160,21 +160,28 @@ def request_log_middleware(app: Callable[..., Any], log: io.TextIOBase) -> Calla
             status.append(code)
             return start_response(code, headers, *rest)
 
-        payload = b"".join(app(environ, recording_start_response))
+        def write(code: str, error: str | None) -> None:
+            attempt = re.search(r"attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST", ""))
+            entry = {
+                "t": round(time.time(), 3),
+                "call": call_name(environ, body),
+                "status": int(code) if code.isdigit() else code,
+                "error": error,
+                "invocation": environ.get("HTTP_AMZ_SDK_INVOCATION_ID"),
+                "attempt": int(attempt.group(1)) if attempt else None,
+                "ms": round((time.monotonic() - started) * 1000, 1),
+            }
+            with lock:
+                log.write(json.dumps(entry) + "\n")
+                log.flush()
+
+        try:
+            payload = b"".join(app(environ, recording_start_response))
+        except Exception as raised:
+            write("500", type(raised).__name__)  # werkzeug answers 500 with its HTML page
+            raise
         code = status[0].split(" ", 1)[0] if status else "?"
-        attempt = re.search(r"attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST", ""))
-        entry = {
-            "t": round(time.time(), 3),
-            "call": call_name(environ, body),
-            "status": int(code) if code.isdigit() else code,
-            "error": error_code(payload) if not code.startswith("2") else None,
-            "invocation": environ.get("HTTP_AMZ_SDK_INVOCATION_ID"),
-            "attempt": int(attempt.group(1)) if attempt else None,
-            "ms": round((time.monotonic() - started) * 1000, 1),
-        }
-        with lock:
-            log.write(json.dumps(entry) + "\n")
-            log.flush()
+        write(code, error_code(payload) if not code.startswith("2") else None)
         return [payload]
 
     return wrapped

@@ -19,6 +19,9 @@ from typing import Any, Callable
 import moto
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.cloudwatch.models import Alarm, CloudWatchBackend
+from moto.core import request as moto_request
+from moto.core import responses as moto_responses
+from moto.core import routing as moto_routing
 from moto.core.exceptions import JsonRESTError
 from moto.ec2.exceptions import InvalidSecurityGroupRuleIdNotFoundError
 from moto.ec2.models.security_groups import SecurityGroupBackend
@@ -48,6 +51,7 @@ PATCHED = {
     "6 revoke egress": (lambda: SecurityGroupBackend.revoke_security_group_egress, "8b2b05d2ea5072ee"),
     "6 revoke ingress": (lambda: SecurityGroupBackend.revoke_security_group_ingress, "271a8e2bae4f8176"),
     "7 alarm actions": (lambda: CloudWatchBackend.set_alarm_state, "a25532144b2a458c"),
+    "8 cloudwatch json": (lambda: moto_request.determine_request_protocol, "8960b865eabd4c4c"),
 }
 
 
@@ -366,9 +370,35 @@ def patch_alarm_actions() -> None:
         for arn in getattr(alarm, _ACTIONS_OF_STATE[state_value]) or []:
             parts = arn.split(":")
             if len(parts) >= 6 and parts[2] == "sns":
-                sns_backends[parts[4]][parts[3]].publish(message, arn=arn, subject=subject)
+                try:
+                    sns_backends[parts[4]][parts[3]].publish(message, arn=arn, subject=subject)
+                except Exception:  # noqa: BLE001 - AWS runs actions after the call: a failed one fails only itself
+                    continue
 
     CloudWatchBackend.set_alarm_state = set_alarm_state
+
+
+# --- Gap 8: CloudWatch over AWS JSON 1.0 ------------------------------------------------------------
+
+JSON_1_0 = "application/x-amz-json-1.0"
+
+
+def patch_cloudwatch_json() -> None:
+    """AWS serves CloudWatch over AWS JSON 1.0 as well as the query protocol, and current AWS SDKs
+    for JavaScript use JSON (`X-Amz-Target: GraniteServiceVersion20100801.<Action>`); moto 5.2.5 knows
+    only query for CloudWatch and answers such a request with HTTP 500 (NotImplementedError). The
+    request is parsed and answered with moto's own JSON protocol classes, over the same operations and
+    shapes. Other protocols, and JSON for services that do not take it, are still refused."""
+    original = moto_request.determine_request_protocol
+
+    def determine_request_protocol(service_model: Any, content_type: str | None = None) -> str:
+        if service_model.service_name == "cloudwatch" and (content_type or "").startswith(JSON_1_0):
+            return "json"
+        return original(service_model, content_type)
+
+    # Imported by name where moto parses requests, routes them and serializes responses.
+    moto_responses.determine_request_protocol = determine_request_protocol
+    moto_routing.determine_request_protocol = determine_request_protocol
 
 
 def apply_all() -> list[str]:
@@ -382,6 +412,7 @@ def apply_all() -> list[str]:
         patch_bucket_policy,
         patch_unknown_rule_id,
         patch_alarm_actions,
+        patch_cloudwatch_json,
     ]
     for patch in patches:
         patch()

@@ -93,3 +93,16 @@ def test_error_codes_of_both_protocols() -> None:
     assert error_code(b'{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"x"}') == "QueueDoesNotExist"
     assert error_code(b"<Error><Code>NoSuchKey</Code></Error>") == "NoSuchKey"
     assert error_code(b"not an error") is None
+
+
+def test_the_request_log_records_a_request_that_raised_as_500() -> None:
+    def app(env: dict[str, Any], start_response: Any) -> list[bytes]:
+        raise NotImplementedError("Unsupported protocol")
+
+    log = io.StringIO()
+    try:
+        request_log_middleware(app, log)(environ("monitoring", body=b"{}"), lambda *a: None)
+    except NotImplementedError:
+        pass
+    [entry] = [json.loads(line) for line in log.getvalue().splitlines()]
+    assert (entry["status"], entry["error"]) == (500, "NotImplementedError")

@@ -255,3 +255,50 @@ def test_an_alarm_with_actions_disabled_or_unknown_invokes_nothing(endpoint: dic
     assert _notifications(endpoint, queue_url) == []
     with pytest.raises(ClientError, match="ResourceNotFound"):  # still refused, as on AWS
         cloudwatch.set_alarm_state(AlarmName="no-such-alarm", StateValue="ALARM", StateReason="test")
+
+
+# Gap 8 ---------------------------------------------------------------------------------------------
+
+
+def _json_call(endpoint: dict[str, Any], service: str, target: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """One AWS JSON 1.0 request as current AWS SDKs send it (moto does not check the signature)."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    scope = f"nexus-local/20261203/{REGION}/{service}/aws4_request"
+    request = urllib.request.Request(
+        endpoint["endpoint_url"] + "/",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": target,
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0",
+        },
+    )
+    context = ssl.create_default_context(cafile=endpoint["verify"])
+    try:
+        with urllib.request.urlopen(request, context=context) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, {}
+
+
+def test_cloudwatch_answers_aws_json_1_0_as_current_sdks_send_it(endpoint: dict[str, Any]) -> None:
+    client(endpoint, "cloudwatch").put_metric_alarm(  # query protocol, as the Terraform provider sends
+        AlarmName="gap8", MetricName="m", Namespace="n", Statistic="Maximum", Period=60, EvaluationPeriods=1,
+        Threshold=1, ComparisonOperator="GreaterThanThreshold", Dimensions=[{"Name": "QueueName", "Value": "q"}],
+    )
+    status, body = _json_call(endpoint, "monitoring", "GraniteServiceVersion20100801.DescribeAlarms", {"AlarmNames": ["gap8"]})
+    assert status == 200
+    [alarm] = body["MetricAlarms"]
+    assert alarm["AlarmName"] == "gap8" and alarm["Dimensions"] == [{"Name": "QueueName", "Value": "q"}]
+    status, _ = _json_call(endpoint, "monitoring", "GraniteServiceVersion20100801.SetAlarmState",
+                           {"AlarmName": "no-such-alarm", "StateValue": "ALARM", "StateReason": "x"})
+    assert status == 404  # ResourceNotFound, still refused
+
+
+def test_the_gap_is_cloudwatch_only_other_query_services_are_unchanged(endpoint: dict[str, Any]) -> None:
+    status, _ = _json_call(endpoint, "iam", "IAM.ListRoles", {})
+    assert status == 500
