@@ -3,7 +3,7 @@
  * cdktf deploy of the bootstrap stack; its state moved into the bucket it created; the plan review
  * (summary + Checkov on the plan) of nexus-dev; cdktf deploy of nexus-dev on the S3 backend; the state
  * object checked; the lock held by a real Terraform process refusing a second run, for DynamoDB
- * locking and for use_lockfile; backend_override.tf.example used as written; the worker configured
+ * locking and for use_lockfile; backend.tf.example used as written; the worker configured
  * from `cdktf output` ingesting uploads; cdktf destroy of nexus-dev; the bootstrap's destroy refused
  * at plan time. Every process it starts is stopped and every override file it wrote removed, also
  * on failure. Prints each phase's wall time.
@@ -226,13 +226,13 @@ async function main(): Promise<void> {
     log(`second run refused: ${await proveLocking(dir, env, lockObject)}`);
   });
 
-  await phase("backend_override.tf.example, as written", () => {
+  await phase("backend.tf.example, as written", () => {
     const out = join(WORK, "override.out");
     synthCompiled(out, local);
     const dir = stackDir("nexus-dev", out);
     const override = join(dir, "backend_override.tf");
     cleanups.push(() => rmSync(override, { force: true }));
-    const filled = readFileSync(join(ROOT, "backend_override.tf.example"), "utf8")
+    const filled = readFileSync(join(ROOT, "backend.tf.example"), "utf8")
       .replace("<state_bucket_name output>", boot.state_bucket_name)
       .replace("<region>", REGION)
       .replace("<state_kms_key_arn output>", boot.state_kms_key_arn)

@@ -3,7 +3,7 @@ import { LocalTarget, localBackendSettings } from "../app/local-target";
 import { ConfigError, parseSettings } from "../config/errors";
 import { LOCKING_MODES, Locking, nexusStateContext } from "../config/schema";
 
-/** Where a Nexus stack keeps its state. Created by the bootstrap stack; see backend_override.tf.example. */
+/** Where a Nexus stack keeps its state. Created by the bootstrap stack; see backend.tf.example. */
 export interface RemoteStateSettings {
   readonly bucket: string;
   readonly region: string;
