@@ -98,11 +98,22 @@ export async function startPostgres(): Promise<Postgres> {
     },
   );
   const lines = createInterface({ input: child.stdout! });
+  // Each command listens for its reply and for the helper's exit, and removes both when one comes:
+  // a listener left behind per stop/start would pile up on the helper (MaxListenersExceededWarning).
   const next = (expected: string) =>
     new Promise<void>((resolve, reject) => {
-      const onLine = (line: string) => line === expected && (lines.off("line", onLine), resolve());
+      const onLine = (line: string) => {
+        if (line !== expected) return;
+        lines.off("line", onLine);
+        child.off("exit", onExit);
+        resolve();
+      };
+      const onExit = (code: number | null) => {
+        lines.off("line", onLine);
+        reject(new Error(`postgres helper exited with ${code} before "${expected}"`));
+      };
       lines.on("line", onLine);
-      child.once("exit", (code) => reject(new Error(`postgres helper exited with ${code} before "${expected}"`)));
+      child.once("exit", onExit);
     });
   await next("ready");
   const command = async (cmd: string, reply: string) => {
