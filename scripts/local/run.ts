@@ -47,7 +47,11 @@ async function main(): Promise<void> {
     return;
   }
   for (const [key, body] of Object.entries(SAMPLES)) {
-    await pipeline.s3.send(new PutObjectCommand({ Bucket: pipeline.bucket, Key: key, Body: body }));
+    // Bytes with their length: the SDK cannot size an empty string and warns of a stream of unknown length.
+    const bytes = Buffer.from(body);
+    await pipeline.s3.send(
+      new PutObjectCommand({ Bucket: pipeline.bucket, Key: key, Body: bytes, ContentLength: bytes.length }),
+    );
     console.log(`uploaded s3://${pipeline.bucket}/${key}`);
   }
   const sql = "SELECT object_key, size_bytes, left(sha256, 12) AS sha256, content FROM documents ORDER BY object_key";
