@@ -2,7 +2,8 @@
  * Synth benchmark (prints figures; not a timed test). Runs, in fresh processes:
  *  1. the app's own synth (scripts/synth-once.ts compiled by `npm run build`, run by node as
  *     cdktf.json's "app" runs main): imports + construct tree + JSON, all stacks;
- *  2. `cdktf synth` end to end (CLI start, app, output), as users run it.
+ *  2. `cdktf synth` end to end (CLI start, app, output);
+ *  3. `npm run synth` end to end (scripts/synth.mjs: incremental tsc -b, then the app as the CLI runs it).
  * Usage: npm run bench:synth [-- runs]   (default 5 runs each; the median is reported)
  */
 import { spawnSync } from "node:child_process";
@@ -40,6 +41,20 @@ function cliSynth(): number {
   return (performance.now() - started) / 1000;
 }
 
+function npmSynth(): number {
+  const started = performance.now();
+  const run = spawnSync(
+    "npm",
+    ["run", "--silent", "synth", "--", "--output", mkdtempSync(join(tmpdir(), "nexus-npm-"))],
+    {
+      cwd: root,
+      encoding: "utf8",
+    },
+  );
+  if (run.status !== 0) throw new Error(`npm run synth failed: ${run.stderr}`);
+  return (performance.now() - started) / 1000;
+}
+
 const app = Array.from({ length: runs }, appSynth);
 const cli = Array.from({ length: runs }, cliSynth);
 console.log(`synth benchmark, ${runs} runs each, median (3 stacks: bootstrap, dev, prod)`);
@@ -49,3 +64,7 @@ console.log(
   `app synth process (with node startup):   ${fig("processSeconds").toFixed(2)} s, peak RSS ${fig("peakRssMb").toFixed(0)} MB`,
 );
 console.log(`cdktf synth end to end:                  ${median(cli).toFixed(2)} s`);
+const npm = Array.from({ length: runs }, npmSynth);
+console.log(
+  `npm run synth end to end (unchanged tree): ${median(npm).toFixed(2)} s (range ${Math.min(...npm).toFixed(2)} to ${Math.max(...npm).toFixed(2)})`,
+);
