@@ -29,6 +29,9 @@ if [ -f worker/package-lock.json ]; then
   echo "setup: npm packages (worker)"
   npm ci --prefix worker --no-audit --no-fund --loglevel=error
 fi
+# The app's libraries with cdktf resolved to CDK Terrain, for the parity check in npm test.
+echo "setup: CDK Terrain (cdktn) for the parity check, into compat/cdktn"
+npm ci --prefix compat/cdktn --no-audit --no-fund --loglevel=error
 
 echo "setup: Python tools in .venv ($(python3 --version))"
 [ -x .venv/bin/python ] || python3 -m venv .venv
