@@ -45,7 +45,18 @@ if command -v go > /dev/null; then
       XDG_CONFIG_HOME="$PWD/.toolchain/go-config" GOTELEMETRY=off \
       go install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"
   fi
+  # OpenTofu, the second engine (NEXUS_ENGINE=opentofu), from the Go module proxy through the tools
+  # module that carries OpenTofu's replace directive; the version is pinned in tools/opentofu/go.mod.
+  OPENTOFU_VERSION=$(awk '$1 == "github.com/opentofu/opentofu" { print $2 }' tools/opentofu/go.mod)
+  if [ "$(.toolchain/opentofu/bin/tofu version 2> /dev/null | head -1)" != "OpenTofu ${OPENTOFU_VERSION}" ]; then
+    echo "setup: OpenTofu ${OPENTOFU_VERSION} into .toolchain/opentofu (a build of about 400 CPU-seconds)"
+    (cd tools/opentofu \
+      && GOPATH="$PWD/../../.toolchain/go" GOCACHE="$PWD/../../.toolchain/go-cache" GOMODCACHE="$PWD/../../.toolchain/go/pkg/mod" \
+        GOFLAGS=-modcacherw XDG_CONFIG_HOME="$PWD/../../.toolchain/go-config" GOTELEMETRY=off \
+        go build -trimpath -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
+        -o ../../.toolchain/opentofu/bin/tofu github.com/opentofu/opentofu/cmd/tofu)
+  fi
 else
-  echo "setup: no Go toolchain: npm run lint:workflows will not be available"
+  echo "setup: no Go toolchain: npm run lint:workflows and the OpenTofu engine will not be available"
 fi
 echo "setup: done"

@@ -5,8 +5,8 @@
  * object checked; the lock held by a real Terraform process refusing a second run, for DynamoDB
  * locking and for use_lockfile; backend.tf.example used as written; the worker configured
  * from `cdktf output` ingesting uploads; cdktf destroy of nexus-dev; the bootstrap's destroy refused
- * at plan time. Every process it starts is stopped and every override file it wrote removed, also
- * on failure. Prints each phase's wall time.
+ * at plan time, on the engine NEXUS_ENGINE names (terraform or opentofu). Every process it starts is
+ * stopped and every override file it wrote removed, also on failure. Prints each phase's wall time.
  */
 import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -16,7 +16,7 @@ import { migrationEnv, runMigration, workerDbEnv } from "../local/pipeline";
 import { Moto, Postgres, startMoto, startPostgres } from "../local/services";
 import { planStack, scanPlan } from "../terraform/plan";
 import { CommandError, PLACEHOLDER_IMAGE, run, synthCompiled, terraform } from "../terraform/run";
-import { ROOT, terraformEnv, writeCliConfig } from "../terraform/toolchain";
+import { ROOT, engine, engineBinary, terraformEnv, writeCliConfig } from "../terraform/toolchain";
 import { REGION, TEST_CREDENTIALS, s3Client } from "./aws";
 import { holdStateLock } from "./terraform-process";
 import { proveMonitoring } from "./monitoring";
@@ -108,6 +108,7 @@ async function main(): Promise<void> {
   rmSync(join(ROOT, ".local", "state"), { recursive: true, force: true }); // the emulator's state only
   mkdirSync(WORK, { recursive: true });
   writeCliConfig();
+  log(`engine: ${engineVersion()} (NEXUS_ENGINE=${engine()})`);
   const [moto, pg]: [Moto, Postgres] = await phase("start the emulator (TLS) and PostgreSQL 17", async () => {
     const started = await Promise.all([
       startMoto({ requestLog: join(WORK, "emulator-requests.jsonl") }),
@@ -304,7 +305,7 @@ async function main(): Promise<void> {
     const refusal = expectRefused(
       "a destroy plan of nexus-bootstrap",
       () => terraform(stackDir("nexus-bootstrap"), ["plan", "-destroy", "-input=false", "-lock-timeout=60s"], remote),
-      /Instance cannot be destroyed/,
+      /[Ii]nstance cannot be destroyed/, // Terraform: "Instance ...", OpenTofu: "Resource instance ..."
     );
     await s3.send(new HeadBucketCommand({ Bucket: boot.state_bucket_name }));
     log(`${refusal} (prevent_destroy); the state bucket is untouched`);
@@ -360,6 +361,9 @@ function printRequestEvidence(): void {
   for (const e of evidence) console.error(`e2e:   ${JSON.stringify(e)}`);
 }
 
+/** `Terraform v1.11.4` or `OpenTofu v1.12.6`: the first line of the engine's own version. */
+const engineVersion = () => run(engineBinary(), ["version"], { env: terraformEnv() }).split("\n")[0];
+
 const lastLine = (output: string) => output.trim().split("\n").pop() ?? "";
 
 async function stopProcess(child: ChildProcess): Promise<void> {
@@ -384,7 +388,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 main()
   .then(() => {
-    console.log("\ne2e: PASSED\n\n| phase | wall time |\n| --- | --- |");
+    console.log(`\ne2e: PASSED on ${engineVersion()}\n\n| phase (${engine()}) | wall time |\n| --- | --- |`);
     for (const [name, seconds] of phases) console.log(`| ${name} | ${seconds.toFixed(1)} s |`);
   })
   .catch((err) => {

@@ -8,8 +8,9 @@ export interface HeldLock {
 }
 
 export async function holdStateLock(stackDir: string, env: NodeJS.ProcessEnv, timeoutMs = 180_000): Promise<HeldLock> {
-  const child = spawn("terraform", [`-chdir=${stackDir}`, "apply", "-no-color", "-lock-timeout=60s"], {
-    env: terraformEnv(env),
+  const full = terraformEnv(env);
+  const child = spawn(full.TERRAFORM_BINARY_NAME!, [`-chdir=${stackDir}`, "apply", "-no-color", "-lock-timeout=60s"], {
+    env: full,
     stdio: ["pipe", "pipe", "pipe"],
   });
   let output = "";

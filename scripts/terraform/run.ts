@@ -50,11 +50,16 @@ export function synth(outdir: string, env: NodeJS.ProcessEnv): string[] {
   return synthCompiled(outdir, env);
 }
 
-/** `terraform <args>` in a stack folder with the project's CLI config. */
+/** `terraform <args>` (or `tofu`, with NEXUS_ENGINE=opentofu) in a stack folder with the project's CLI config. */
 export function terraform(stackDir: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): string {
-  return run("terraform", [`-chdir=${stackDir}`, ...args, ...(args[0] === "output" ? [] : ["-no-color"])], {
-    env: terraformEnv(env),
-  });
+  const full = terraformEnv(env);
+  return run(
+    full.TERRAFORM_BINARY_NAME!,
+    [`-chdir=${stackDir}`, ...args, ...(args[0] === "output" ? [] : ["-no-color"])],
+    {
+      env: full,
+    },
+  );
 }
 
 export const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;

@@ -1,17 +1,42 @@
 /**
- * Terraform for this project without touching the user's home: a project-local CLI config
- * (.toolchain/terraform/cli.tfrc) with a project-local provider plugin cache, and a filesystem
- * mirror of the AWS provider when this machine has one (found, not assumed: see findProviderMirror),
- * else the public registry. Every Terraform command our scripts run gets `terraformEnv()`.
+ * Terraform or OpenTofu for this project without touching the user's home: a project-local CLI
+ * config per engine (.toolchain/<engine>/cli.tfrc) with a project-local provider plugin cache, and a
+ * filesystem mirror of the AWS provider when this machine has one (found, not assumed: see
+ * findProviderMirror), else the engine's public registry. NEXUS_ENGINE picks the engine; every
+ * Terraform command our scripts run, and cdktf-cli (TERRAFORM_BINARY_NAME), gets `terraformEnv()`.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export const ROOT = join(__dirname, "..", "..");
-const TOOLCHAIN = join(ROOT, ".toolchain", "terraform");
-export const CLI_CONFIG = join(TOOLCHAIN, "cli.tfrc");
-const PLUGIN_CACHE = join(TOOLCHAIN, "plugin-cache");
+
+export const ENGINES = ["terraform", "opentofu"] as const;
+export type Engine = (typeof ENGINES)[number];
+
+/** NEXUS_ENGINE: terraform (the default, from PATH) or opentofu (built into .toolchain by npm run setup). */
+export function engine(env: NodeJS.ProcessEnv = process.env): Engine {
+  const name = env.NEXUS_ENGINE ?? "terraform";
+  if (!(ENGINES as readonly string[]).includes(name)) {
+    throw new Error(`NEXUS_ENGINE must be one of ${ENGINES.join(", ")}, got ${JSON.stringify(name)}`);
+  }
+  return name as Engine;
+}
+
+const OPENTOFU_BIN = join(ROOT, ".toolchain", "opentofu", "bin", "tofu");
+
+/** The engine's executable: `terraform` from PATH, or the OpenTofu that npm run setup built. */
+export function engineBinary(e: Engine = engine()): string {
+  if (e === "terraform") return "terraform";
+  if (!existsSync(OPENTOFU_BIN)) throw new Error(`OpenTofu is not built at ${OPENTOFU_BIN}: run npm run setup`);
+  return OPENTOFU_BIN;
+}
+
+const toolchain = (e: Engine) => join(ROOT, ".toolchain", e);
+export const cliConfig = (e: Engine = engine()) => join(toolchain(e), "cli.tfrc");
+const pluginCache = (e: Engine) => join(toolchain(e), "plugin-cache");
+/** OpenTofu resolves `hashicorp/aws` at its own registry's host: its mirror links that address to ours. */
+const REGISTRY_HOST: Record<Engine, string> = { terraform: "registry.terraform.io", opentofu: "registry.opentofu.org" };
 
 /** The AWS provider the stacks require: the version @cdktf/provider-aws was generated from. */
 export function awsProvider(): { source: string; version: string } {
@@ -55,14 +80,35 @@ export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string
   return [...implied, ...underOpt].find((root) => mirrorHolds(root, provider));
 }
 
-/** Writes the project-local CLI config; returns the mirror it uses (undefined: the registry). */
-export function writeCliConfig(mirror = findProviderMirror()): string | undefined {
-  mkdirSync(PLUGIN_CACHE, { recursive: true });
-  const { source } = awsProvider();
+/**
+ * The mirror the engine reads: Terraform's as found; for OpenTofu a folder in .toolchain/opentofu
+ * whose registry.opentofu.org/hashicorp/aws/<version>/<platform> links to the same provider files.
+ */
+function engineMirror(e: Engine, mirror: string): string {
+  if (e === "terraform") return mirror;
+  const provider = awsProvider();
+  const linked = join(toolchain(e), "mirror");
+  const target = join(mirror, provider.source, provider.version, platform());
+  const link = join(
+    linked,
+    provider.source.replace(REGISTRY_HOST.terraform, REGISTRY_HOST[e]),
+    provider.version,
+    platform(),
+  );
+  rmSync(link, { force: true, recursive: false });
+  mkdirSync(dirname(link), { recursive: true });
+  symlinkSync(target, link);
+  return linked;
+}
+
+/** Writes the engine's project-local CLI config; returns the mirror it uses (undefined: the registry). */
+export function writeCliConfig(mirror = findProviderMirror(), e: Engine = engine()): string | undefined {
+  mkdirSync(pluginCache(e), { recursive: true });
+  const source = awsProvider().source.replace(REGISTRY_HOST.terraform, REGISTRY_HOST[e]);
   const installation = mirror
     ? [
         `  filesystem_mirror {`,
-        `    path    = ${JSON.stringify(mirror)}`,
+        `    path    = ${JSON.stringify(engineMirror(e, mirror))}`,
         `    include = [${JSON.stringify(source)}]`,
         `  }`,
         `  direct {`,
@@ -73,7 +119,7 @@ export function writeCliConfig(mirror = findProviderMirror()): string | undefine
   const text = [
     `# Written by scripts/terraform/toolchain.ts; regenerated by every command that runs Terraform.`,
     `# One provider copy for all stacks, inside the project (never the user's home).`,
-    `plugin_cache_dir = ${JSON.stringify(PLUGIN_CACHE)}`,
+    `plugin_cache_dir = ${JSON.stringify(pluginCache(e))}`,
     `# Without a lock file Terraform 1.4+ would bypass the cache and copy the ~700 MB provider into every`,
     `# stack folder; the lock file is still written from the mirror's checksums.`,
     `plugin_cache_may_break_dependency_lock_file = true`,
@@ -82,21 +128,23 @@ export function writeCliConfig(mirror = findProviderMirror()): string | undefine
     `}`,
     ``,
   ].join("\n");
-  writeFileSync(CLI_CONFIG, text);
+  writeFileSync(cliConfig(e), text);
   return mirror;
 }
 
 /** The environment every Terraform (and cdktf) command runs with. */
 export function terraformEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const e = engine({ ...process.env, ...extra });
   return {
     ...process.env,
-    TF_CLI_CONFIG_FILE: CLI_CONFIG,
+    TF_CLI_CONFIG_FILE: cliConfig(e),
+    TERRAFORM_BINARY_NAME: engineBinary(e), // cdktf-cli runs this for deploy, destroy, output
     TF_IN_AUTOMATION: "1",
     CHECKPOINT_DISABLE: "1",
     // cdktf keeps a telemetry id in ~/.cdktf unless told where its home is, and points Terraform's
     // plugin cache at ~/.terraform.d/plugin-cache unless TF_PLUGIN_CACHE_DIR is already set.
     CDKTF_HOME: join(ROOT, ".toolchain", "cdktf"),
-    TF_PLUGIN_CACHE_DIR: PLUGIN_CACHE,
+    TF_PLUGIN_CACHE_DIR: pluginCache(e),
     ...extra,
   };
 }
