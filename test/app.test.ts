@@ -184,6 +184,15 @@ describe("state backend", () => {
       });
     });
 
+    test("refuses at plan time to destroy its key, bucket or table: without them no state can be read", () => {
+      expect(synth.only("aws_kms_key").lifecycle).toEqual({ prevent_destroy: true });
+      expect(synth.only("aws_dynamodb_table").lifecycle).toEqual({ prevent_destroy: true });
+      const buckets = Object.values(synth.resources("aws_s3_bucket"));
+      expect(buckets.find((b) => b.bucket.startsWith("nexus-tfstate-$"))?.lifecycle).toEqual({ prevent_destroy: true });
+      // An environment's own key is not kept: destroying an environment is a supported operation.
+      expect(synthNexus("dev").only("aws_kms_key").lifecycle).toBeUndefined();
+    });
+
     test("its key admits no AWS service beyond the account", () => {
       const statements = Synthesized.policy(synth.only("aws_kms_key").policy).Statement;
       expect(statements.map((s) => s.Sid)).toEqual(["AccountAdministersKey"]);

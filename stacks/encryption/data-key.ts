@@ -17,6 +17,8 @@ export interface DataKeyProps {
    * @default logs and s3-notifications
    */
   readonly services?: readonly KeyService[];
+  /** Refuse, at plan time, any plan that would destroy the key. @default false */
+  readonly preventDestroy?: boolean;
 }
 
 export type KeyService = "logs" | "s3-notifications" | "cloudwatch-alarms";
@@ -38,6 +40,7 @@ export class DataKey extends Construct {
       enableKeyRotation: true,
       deletionWindowInDays: props.deletionWindowDays ?? 30,
       policy: policyJson(keyPolicy(aws, name, props.services ?? ["logs", "s3-notifications"])),
+      lifecycle: props.preventDestroy ? { preventDestroy: true } : undefined,
     });
     new KmsAlias(this, "alias", { name: `alias/${name}-data`, targetKeyId: this.key.keyId });
     this.arn = this.key.arn;

@@ -25,7 +25,9 @@ export class StateBackend extends Construct {
     super(scope, id);
     const { aws, name } = props;
     // State holds every resource attribute, including generated values: its own key, no service grants.
-    this.key = new DataKey(this, "key", { aws, name: `${name}-tfstate`, services: [] });
+    // Without the key no state object can be read (SSE-KMS, and OpenTofu's client-side encryption):
+    // a destroy is refused at plan time, like the bucket's.
+    this.key = new DataKey(this, "key", { aws, name: `${name}-tfstate`, services: [], preventDestroy: true });
     const bucketName = `${name}-tfstate-${aws.accountId}-${aws.region}`;
     const logs = new PrivateBucket(this, "access-logs", {
       bucketName: `${name}-tfstate-logs-${aws.accountId}-${aws.region}`,
