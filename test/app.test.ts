@@ -77,6 +77,7 @@ describe("state backend", () => {
     lockTable: "nexus-tfstate-locks",
     region: "us-east-1",
     locking: "dynamodb",
+    encryption: "none",
   };
   const backendOf = (remoteState: RemoteStateSettings) =>
     synthesize(
@@ -121,7 +122,12 @@ describe("state backend", () => {
 
   test("settings come from the environment first, then cdktf.json context", () => {
     const context = { bucket: "ctx-bucket", lockTable: "ctx-locks", region: "eu-west-1" };
-    expect(remoteStateSettings({}, context)).toEqual({ ...context, locking: "dynamodb", kmsKeyArn: undefined });
+    expect(remoteStateSettings({}, context)).toEqual({
+      ...context,
+      locking: "dynamodb",
+      kmsKeyArn: undefined,
+      encryption: "none",
+    });
     expect(remoteStateSettings({ NEXUS_STATE_BUCKET: "env-bucket" }, context)?.bucket).toBe("env-bucket");
     expect(
       remoteStateSettings({ NEXUS_STATE_LOCKING: "lockfile" }, { bucket: "state-bucket", region: "us-east-1" })

@@ -1,7 +1,7 @@
 /**
  * No lock-in: the same compiled app, synthesized with CDK Terrain (cdktn 0.24.0, the maintained fork
  * of CDKTF) in place of cdktf 0.21.0, writes the same Terraform JSON for every stack: prebuilt and
- * build mode, and every remote-state locking mode. Only the library's version string may differ.
+ * build mode, every remote-state locking mode and OpenTofu state encryption. Only the library's version string may differ.
  * compat/cdktn/ holds the libraries (installed by npm run setup); compat/cdktn/use-cdktn.mjs loads
  * them in place of the root ones.
  */
@@ -33,6 +33,12 @@ const VARIANTS: Record<string, NodeJS.ProcessEnv> = {
   "remote state, both while migrating": {
     ...REMOTE,
     NEXUS_STATE_LOCKING: "both",
+    NEXUS_WORKER_IMAGE: PLACEHOLDER_IMAGE,
+  },
+  "remote state, OpenTofu state encryption": {
+    ...REMOTE,
+    NEXUS_ENGINE: "opentofu",
+    NEXUS_STATE_ENCRYPTION: "kms",
     NEXUS_WORKER_IMAGE: PLACEHOLDER_IMAGE,
   },
 };

@@ -5,13 +5,14 @@
  * object checked; the lock held by a real Terraform process refusing a second run, for DynamoDB
  * locking and for use_lockfile; backend.tf.example used as written; the worker configured
  * from `cdktf output` ingesting uploads; cdktf destroy of nexus-dev; the bootstrap's destroy refused
- * at plan time, on the engine NEXUS_ENGINE names (terraform or opentofu). Every process it starts is
+ * at plan time, on the engine NEXUS_ENGINE names (terraform or opentofu); on OpenTofu, nexus-dev's state
+ * encrypted client-side with the state key before its destroy. Every process it starts is
  * stopped and every override file it wrote removed, also on failure. Prints each phase's wall time.
  */
 import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { HeadBucketCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { migrationEnv, runMigration, workerDbEnv } from "../local/pipeline";
 import { Moto, Postgres, startMoto, startPostgres } from "../local/services";
 import { planStack, scanPlan } from "../terraform/plan";
@@ -295,9 +296,38 @@ async function main(): Promise<void> {
     await stopProcess(worker);
   });
 
+  // OpenTofu only (Terraform refuses the block): from here on, nexus-dev's state is encrypted.
+  let last: NodeJS.ProcessEnv = remote;
+  if (engine() === "opentofu") {
+    const withKey = { ...remote, AWS_ENDPOINT_URL_KMS: moto.endpoint }; // the key provider's KMS
+    last = { ...withKey, NEXUS_STATE_ENCRYPTION: "kms" };
+    await phase("state encryption: migrate, ciphertext in the bucket, plan with and without the key", async () => {
+      const migrate = { ...withKey, NEXUS_STATE_ENCRYPTION: "kms-migrate" };
+      const migrateDir = stackDir("nexus-dev", join(WORK, "encrypt-migrate.out"));
+      synthCompiled(join(WORK, "encrypt-migrate.out"), migrate);
+      terraform(migrateDir, ["init", "-input=false"], migrate);
+      terraform(migrateDir, ["apply", "-refresh-only", "-auto-approve", "-input=false", "-lock-timeout=60s"], migrate);
+      log(
+        `nexus-dev state: ${await stateIsCiphertext(s3, boot.state_bucket_name, outputsOf(devOutputs, "nexus-dev"))}`,
+      );
+      const enforcedDir = stackDir("nexus-dev", join(WORK, "encrypt.out"));
+      synthCompiled(join(WORK, "encrypt.out"), last);
+      terraform(enforcedDir, ["init", "-input=false"], last);
+      const plan = terraform(enforcedDir, ["plan", "-input=false", "-lock-timeout=60s"], last);
+      log(`plan with the key: ${plan.split("\n").find((l) => /^Plan:|No changes/.test(l))}`);
+      assert(!/must be replaced|will be destroyed|will be created/.test(plan), "the encrypted state is the same state");
+      const refusal = expectRefused(
+        "a plan without the encryption configuration",
+        () => terraform(stackDir("nexus-dev"), ["plan", "-input=false", "-lock-timeout=60s"], remote),
+        /This state file is encrypted and can not be read without an encryption configuration/,
+      );
+      log(`plan without it refused: ${refusal}`);
+    });
+  }
+
   await phase("cdktf destroy nexus-dev", () => {
-    cdktf(["destroy", "nexus-dev", ...deployFlags], remote);
-    const left = terraform(stackDir("nexus-dev"), ["state", "list"], remote).trim();
+    cdktf(["destroy", "nexus-dev", ...deployFlags], last);
+    const left = terraform(stackDir("nexus-dev"), ["state", "list"], last).trim();
     assert(left.split("\n").filter((l) => l && !l.startsWith("data.")).length === 0, `nothing left in state: ${left}`);
   });
 
@@ -310,6 +340,25 @@ async function main(): Promise<void> {
     await s3.send(new HeadBucketCommand({ Bucket: boot.state_bucket_name }));
     log(`${refusal} (prevent_destroy); the state bucket is untouched`);
   });
+}
+
+/**
+ * The state object as OpenTofu's encryption writes it: serial and lineage in the clear, the state itself
+ * in `encrypted_data`, the data key wrapped by KMS in `meta`; no resource and no applied name readable.
+ */
+async function stateIsCiphertext(s3: S3Client, bucket: string, outputs: Record<string, string>): Promise<string> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: stateKey("nexus-dev") }));
+  const text = await object.Body!.transformToString();
+  const state = JSON.parse(text) as Record<string, unknown>;
+  assert(typeof state.encrypted_data === "string", "the state object holds encrypted_data");
+  assert(!("resources" in state) && !("outputs" in state), "no resources or outputs in the clear");
+  const wrapped = (state.meta as Record<string, string> | undefined)?.["key_provider.aws_kms.state"];
+  assert(wrapped, "the KMS-wrapped data key is in meta");
+  for (const name of [outputs.ingest_bucket_name, outputs.ingest_queue_url]) {
+    assert(!text.includes(name), `${name} is not readable in the state object`);
+  }
+  assert(object.ServerSideEncryption === "aws:kms", "and the object is still SSE-KMS");
+  return `${text.length} bytes: ${Object.keys(state).join(", ")}; no applied name readable; SSE-KMS too`;
 }
 
 function startWorker(queueUrl: string, moto: Moto, pg: Postgres): ChildProcess {

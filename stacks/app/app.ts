@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { App } from "cdktf";
-import { StateBackendChoice, remoteStateSettings } from "../state/remote-state";
+import { StateBackendChoice, checkKeyProviderEndpoint, remoteStateSettings } from "../state/remote-state";
 import { LocalTarget, localTargetSettings } from "./local-target";
 import { BootstrapStack } from "./bootstrap-stack";
 import { DEFAULT_REGION, ENVIRONMENTS, NexusOverrides, resolveConfig } from "../config/config";
@@ -38,6 +38,7 @@ export function buildApp(app: App, inputs: AppInputs): void {
     localStateDir: localStateDir(inputs.repoRoot, localTarget),
     localTarget,
   };
+  checkKeyProviderEndpoint(state, env);
   const imageBuild = {
     sourceHash: sourceHash(inputs.repoRoot, IMAGE_SOURCES),
     // Terraform runs in cdktf.out/stacks/<stack>; the build context is the repository root.

@@ -12,6 +12,8 @@ export interface AwsStackProps {
   /** Provider default tags: every resource says what it belongs to and who manages it. */
   readonly tags: Record<string, string>;
   readonly state: StateBackendChoice;
+  /** Encrypt this stack's state client-side when NEXUS_STATE_ENCRYPTION asks for it (OpenTofu). */
+  readonly encryptState?: boolean;
 }
 
 /** A stack with the pinned Terraform version, one AWS provider and its own state object. */
@@ -24,6 +26,6 @@ export class AwsStack extends TerraformStack {
       defaultTags: [{ tags: props.tags }],
       ...localProviderSettings(props.state.localTarget),
     });
-    useStateBackend(this, id, props.state);
+    useStateBackend(this, id, props.state, props.encryptState);
   }
 }

@@ -94,3 +94,19 @@ export function localBackendSettings(target: LocalTarget | undefined): Partial<S
     skipMetadataApiCheck: true,
   };
 }
+
+/**
+ * Settings of OpenTofu's aws_kms key provider for the local target (its own argument names); {} when
+ * there is none. It has no kms endpoint: see checkKeyProviderEndpoint.
+ */
+export function localKeyProviderSettings(target: LocalTarget | undefined): Record<string, unknown> {
+  if (!target) return {};
+  return {
+    access_key: TEST_CREDENTIALS.accessKey,
+    secret_key: TEST_CREDENTIALS.secretKey,
+    endpoints: { iam: target.endpoint, sts: target.endpoint },
+    custom_ca_bundle: target.caBundle,
+    skip_credentials_validation: true,
+    skip_requesting_account_id: true,
+  };
+}

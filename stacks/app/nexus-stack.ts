@@ -38,7 +38,12 @@ export class NexusStack extends AwsStack {
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: NexusStackProps) {
-    super(scope, id, { region: props.config.region, tags: defaultTags(props.config), state: props.state });
+    super(scope, id, {
+      region: props.config.region,
+      tags: defaultTags(props.config),
+      state: props.state,
+      encryptState: true,
+    });
     const { config } = props;
     const name = namePrefix(config);
 

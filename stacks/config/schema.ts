@@ -204,6 +204,14 @@ export const nexusContext = z.strictObject({
 export const LOCKING_MODES = ["dynamodb", "lockfile", "both"] as const;
 export type Locking = (typeof LOCKING_MODES)[number];
 
+/**
+ * Client-side state encryption, an OpenTofu feature Terraform refuses: `none`, `kms` (every state
+ * and plan written and read through OpenTofu's aws_kms key provider with the state key; unencrypted
+ * state is refused) or `kms-migrate` (reads an unencrypted state once and writes it encrypted).
+ */
+export const STATE_ENCRYPTION_MODES = ["none", "kms", "kms-migrate"] as const;
+export type StateEncryption = (typeof STATE_ENCRYPTION_MODES)[number];
+
 /** The `nexusState` context of cdktf.json (the NEXUS_STATE_* variables win over it). */
 export const nexusStateContext = z.strictObject({
   bucket: setting(z.string().min(3), "an S3 bucket name", "State bucket: the bootstrap's state_bucket_name").optional(),
@@ -222,6 +230,11 @@ export const nexusStateContext = z.strictObject({
     z.enum(LOCKING_MODES),
     `one of ${LOCKING_MODES.join(", ")}`,
     "State locking: DynamoDB table, S3 lock file (use_lockfile), or both while migrating",
+  ).optional(),
+  encryption: setting(
+    z.enum(STATE_ENCRYPTION_MODES),
+    `one of ${STATE_ENCRYPTION_MODES.join(", ")}`,
+    "Client-side state encryption with the state key, OpenTofu only (NEXUS_ENGINE=opentofu); kms-migrate encrypts an existing state",
   ).optional(),
 });
 

@@ -1,7 +1,7 @@
 import { TerraformStack, S3Backend, LocalBackend } from "cdktf";
-import { LocalTarget, localBackendSettings } from "../app/local-target";
+import { LocalTarget, localBackendSettings, localKeyProviderSettings } from "../app/local-target";
 import { ConfigError, parseSettings } from "../config/errors";
-import { LOCKING_MODES, Locking, nexusStateContext } from "../config/schema";
+import { LOCKING_MODES, Locking, STATE_ENCRYPTION_MODES, StateEncryption, nexusStateContext } from "../config/schema";
 
 /** Where a Nexus stack keeps its state. Created by the bootstrap stack; see backend.tf.example. */
 export interface RemoteStateSettings {
@@ -13,6 +13,8 @@ export interface RemoteStateSettings {
   readonly lockTable?: string;
   /** KMS key the state objects are encrypted with (the bootstrap stack's `state_kms_key_arn`). */
   readonly kmsKeyArn?: string;
+  /** Client-side encryption of the Nexus stacks' state and plans (OpenTofu only). @default "none" */
+  readonly encryption: StateEncryption;
 }
 
 type StateContext = Partial<Record<keyof RemoteStateSettings, string>>;
@@ -23,7 +25,7 @@ function stateError(message: string): ConfigError {
 
 /**
  * Reads the remote-state settings from the environment (NEXUS_STATE_BUCKET, NEXUS_STATE_LOCK_TABLE,
- * NEXUS_STATE_REGION, NEXUS_STATE_KMS_KEY_ARN, NEXUS_STATE_LOCKING) or, failing that, the
+ * NEXUS_STATE_REGION, NEXUS_STATE_KMS_KEY_ARN, NEXUS_STATE_LOCKING, NEXUS_STATE_ENCRYPTION) or, failing that, the
  * `nexusState` context of cdktf.json. Returns undefined when neither names a bucket: the stacks then
  * use local state, so synth and tests need no AWS account.
  */
@@ -47,13 +49,49 @@ export function remoteStateSettings(env: NodeJS.ProcessEnv, context: unknown): R
         `got lockTable=${JSON.stringify(lockTable)}, region=${JSON.stringify(region)}`,
     );
   }
+  const kmsKeyArn = env.NEXUS_STATE_KMS_KEY_ARN ?? fromContext.kmsKeyArn;
+  const encryption = env.NEXUS_STATE_ENCRYPTION ?? fromContext.encryption ?? "none";
+  if (!(STATE_ENCRYPTION_MODES as readonly string[]).includes(encryption)) {
+    throw stateError(
+      `NEXUS_STATE_ENCRYPTION (nexusState.encryption) must be one of ${STATE_ENCRYPTION_MODES.join(", ")}, got ${JSON.stringify(encryption)}`,
+    );
+  }
+  if (encryption !== "none") {
+    const engine = env.NEXUS_ENGINE ?? "terraform";
+    if (engine !== "opentofu") {
+      throw stateError(
+        `NEXUS_STATE_ENCRYPTION=${encryption} needs NEXUS_ENGINE=opentofu, got ${engine}: Terraform has no client-side state encryption and refuses the terraform.encryption block`,
+      );
+    }
+    if (!kmsKeyArn) {
+      throw stateError(
+        `NEXUS_STATE_ENCRYPTION=${encryption} encrypts with the state key, so NEXUS_STATE_KMS_KEY_ARN (nexusState.kmsKeyArn) must be set too`,
+      );
+    }
+  }
   return {
     bucket,
     region,
     locking: locking as Locking,
     lockTable: needsTable ? lockTable : undefined,
-    kmsKeyArn: env.NEXUS_STATE_KMS_KEY_ARN ?? fromContext.kmsKeyArn,
+    kmsKeyArn,
+    encryption: encryption as StateEncryption,
   };
+}
+
+/**
+ * OpenTofu's aws_kms key provider takes endpoints for IAM and STS only: it reaches KMS where the AWS
+ * SDK's AWS_ENDPOINT_URL_KMS says. With the local target that must be the emulator, or the key
+ * provider would send the test credentials to AWS.
+ */
+export function checkKeyProviderEndpoint(choice: StateBackendChoice, env: NodeJS.ProcessEnv): void {
+  if (!choice.localTarget || (choice.remote?.encryption ?? "none") === "none") return;
+  const kms = env.AWS_ENDPOINT_URL_KMS;
+  if (kms !== choice.localTarget.endpoint) {
+    throw stateError(
+      `NEXUS_STATE_ENCRYPTION with the local target needs AWS_ENDPOINT_URL_KMS=${choice.localTarget.endpoint} (OpenTofu's aws_kms key provider has no kms endpoint setting), got ${JSON.stringify(kms)}`,
+    );
+  }
 }
 
 /** The state object of one stack in the remote backend. */
@@ -70,8 +108,49 @@ export interface StateBackendChoice {
   readonly localTarget?: LocalTarget;
 }
 
-/** Points `stack` at its own state object in the remote backend, or at a local state file. */
-export function useStateBackend(stack: TerraformStack, stackName: string, choice: StateBackendChoice): void {
+/**
+ * OpenTofu's `terraform.encryption` block: a fresh AES-256 data key from KMS (the state key) for every
+ * state and plan written, AES-GCM. `kms` refuses unencrypted state and plans (`enforced`);
+ * `kms-migrate` still reads an unencrypted state (the fallback) and writes it encrypted.
+ * Method references are bare traversals: OpenTofu refuses a `${...}` template there.
+ */
+export function stateEncryptionBlock(remote: RemoteStateSettings, localTarget?: LocalTarget): Record<string, unknown> {
+  const migrate = remote.encryption === "kms-migrate";
+  const target = {
+    method: "method.aes_gcm.state",
+    enforced: !migrate,
+    ...(migrate ? { fallback: { method: "method.unencrypted.migrate" } } : {}),
+  };
+  return {
+    key_provider: {
+      aws_kms: {
+        state: {
+          kms_key_id: remote.kmsKeyArn,
+          key_spec: "AES_256",
+          region: remote.region,
+          ...localKeyProviderSettings(localTarget),
+        },
+      },
+    },
+    method: {
+      aes_gcm: { state: { keys: "${key_provider.aws_kms.state}" } },
+      ...(migrate ? { unencrypted: { migrate: {} } } : {}),
+    },
+    state: target,
+    plan: target,
+  };
+}
+
+/**
+ * Points `stack` at its own state object in the remote backend, or at a local state file. With
+ * `encryptState` and a NEXUS_STATE_ENCRYPTION mode, OpenTofu also encrypts the state client-side.
+ */
+export function useStateBackend(
+  stack: TerraformStack,
+  stackName: string,
+  choice: StateBackendChoice,
+  encryptState = false,
+): void {
   const { remote } = choice;
   if (!remote) {
     new LocalBackend(stack, { path: `${choice.localStateDir}/terraform.${stackName}.tfstate` });
@@ -88,4 +167,7 @@ export function useStateBackend(stack: TerraformStack, stackName: string, choice
   });
   // cdktf 0.21's S3Backend has no useLockfile: set it on the synthesized block.
   if (remote.locking !== "dynamodb") stack.addOverride("terraform.backend.s3.use_lockfile", true);
+  if (encryptState && remote.encryption !== "none") {
+    stack.addOverride("terraform.encryption", stateEncryptionBlock(remote, choice.localTarget));
+  }
 }
