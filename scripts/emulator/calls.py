@@ -144,9 +144,10 @@ def error_code(payload: bytes) -> str | None:
 
 
 def request_log_middleware(app: Callable[..., Any], log: io.TextIOBase) -> Callable[..., Any]:
-    """Writes `{"t", "call", "status", "error", "invocation", "attempt", "ms"}` per request. The SDKs send
-    `amz-sdk-invocation-id` (one per logical call) and `amz-sdk-request: attempt=N`, so a retried call
-    shows as the same invocation with a higher attempt, and what its first attempt got."""
+    """Writes `{"t", "call", "status", "error", "invocation", "attempt", "ms", "agent", "peer"}` per
+    request. The SDKs send `amz-sdk-invocation-id` (one per logical call) and `amz-sdk-request:
+    attempt=N`, so a retried call shows as the same invocation with a higher attempt, and what its
+    first attempt got; `agent` (User-Agent) says which program called, `peer` its TCP port."""
     lock = threading.Lock()
 
     def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -170,6 +171,8 @@ def request_log_middleware(app: Callable[..., Any], log: io.TextIOBase) -> Calla
                 "invocation": environ.get("HTTP_AMZ_SDK_INVOCATION_ID"),
                 "attempt": int(attempt.group(1)) if attempt else None,
                 "ms": round((time.monotonic() - started) * 1000, 1),
+                "agent": environ.get("HTTP_USER_AGENT"),
+                "peer": environ.get("REMOTE_PORT"),
             }
             with lock:
                 log.write(json.dumps(entry) + "\n")

@@ -80,13 +80,15 @@ def test_the_request_log_shows_a_retried_call_with_what_each_attempt_got() -> No
     logged = request_log_middleware(app, log)
     body = b"Action=AuthorizeSecurityGroupIngress&Version=2016-11-15"
     for attempt in (1, 2):
-        logged(environ("ec2", body=body, HTTP_AMZ_SDK_INVOCATION_ID="inv-1", HTTP_AMZ_SDK_REQUEST=f"attempt={attempt}; max=25"),
+        logged(environ("ec2", body=body, HTTP_AMZ_SDK_INVOCATION_ID="inv-1", HTTP_AMZ_SDK_REQUEST=f"attempt={attempt}; max=25",
+                       HTTP_USER_AGENT="terraform-provider-aws/5.100.0 aws-sdk-go-v2/1.36.3", REMOTE_PORT=str(40000 + attempt)),
                lambda *a: None)
     lines = [json.loads(line) for line in log.getvalue().splitlines()]
-    assert [(e["call"], e["status"], e["error"], e["invocation"], e["attempt"]) for e in lines] == [
-        ("ec2:AuthorizeSecurityGroupIngress", 500, "InternalError", "inv-1", 1),
-        ("ec2:AuthorizeSecurityGroupIngress", 400, "InvalidPermission.Duplicate", "inv-1", 2),
+    assert [(e["call"], e["status"], e["error"], e["invocation"], e["attempt"], e["peer"]) for e in lines] == [
+        ("ec2:AuthorizeSecurityGroupIngress", 500, "InternalError", "inv-1", 1, "40001"),
+        ("ec2:AuthorizeSecurityGroupIngress", 400, "InvalidPermission.Duplicate", "inv-1", 2, "40002"),
     ]
+    assert lines[0]["agent"] == "terraform-provider-aws/5.100.0 aws-sdk-go-v2/1.36.3"
 
 
 def test_error_codes_of_both_protocols() -> None:
