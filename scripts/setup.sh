@@ -29,8 +29,9 @@ if [ -f worker/package-lock.json ]; then
   echo "setup: npm packages (worker)"
   npm ci --prefix worker --no-audit --no-fund --loglevel=error
 fi
-# The app's libraries with cdktf resolved to CDK Terrain, for the parity check in npm test.
-echo "setup: CDK Terrain (cdktn) for the parity check, into compat/cdktn"
+# The app's libraries with cdktf resolved to CDK Terrain, for the parity check in npm test, and
+# cdktn-cli, for the e2e on CDK Terrain's CLI (NEXUS_CLI=cdktn).
+echo "setup: CDK Terrain (cdktn and cdktn-cli) for the parity check and its e2e, into compat/cdktn"
 npm ci --prefix compat/cdktn --no-audit --no-fund --loglevel=error
 
 echo "setup: Python tools in .venv ($(python3 --version))"

@@ -56,9 +56,26 @@ function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`assertion failed: ${message}`);
 }
 
-/** cdktf with the project's Terraform CLI config; offline, provider locking would ask the registry. */
+/**
+ * NEXUS_CLI: the CLI every deploy, migrate, synth and destroy of the e2e goes through: cdktf-cli (the
+ * default) or cdktn-cli, CDK Terrain's, installed into compat/cdktn by npm run setup. Both read the
+ * same cdktf.json and run the same app.
+ */
+const CLIS = {
+  cdktf: join(ROOT, "node_modules", ".bin", "cdktf"),
+  cdktn: join(ROOT, "compat", "cdktn", "node_modules", ".bin", "cdktn"),
+};
+function cliName(): keyof typeof CLIS {
+  const name = process.env.NEXUS_CLI ?? "cdktf";
+  if (!(name in CLIS))
+    throw new Error(`NEXUS_CLI must be one of ${Object.keys(CLIS).join(", ")}, got ${JSON.stringify(name)}`);
+  return name as keyof typeof CLIS;
+}
+
+/** The CLI with the project's Terraform CLI config; offline, provider locking would ask the registry. */
 function cdktf(args: string[], env: NodeJS.ProcessEnv): string {
-  const bin = join(ROOT, "node_modules", ".bin", "cdktf");
+  const bin = CLIS[cliName()];
+  if (!existsSync(bin)) throw new Error(`${bin} is not installed: run npm run setup`);
   return run(bin, [...args, "--output", OUT], { cwd: ROOT, env: terraformEnv({ ...env, CI: "1" }) });
 }
 
@@ -109,7 +126,7 @@ async function main(): Promise<void> {
   rmSync(join(ROOT, ".local", "state"), { recursive: true, force: true }); // the emulator's state only
   mkdirSync(WORK, { recursive: true });
   writeCliConfig();
-  log(`engine: ${engineVersion()} (NEXUS_ENGINE=${engine()})`);
+  log(`engine: ${engineVersion()} (NEXUS_ENGINE=${engine()}); CLI: ${cliVersion()} (NEXUS_CLI=${cliName()})`);
   const [moto, pg]: [Moto, Postgres] = await phase("start the emulator (TLS) and PostgreSQL 17", async () => {
     const started = await Promise.all([
       startMoto({ requestLog: join(WORK, "emulator-requests.jsonl") }),
@@ -132,7 +149,7 @@ async function main(): Promise<void> {
 
   // 1. Bootstrap with local state, then move that state into the bucket it created.
   const bootstrapOutputs = join(WORK, "bootstrap-outputs.json");
-  await phase("cdktf deploy nexus-bootstrap (local state)", () => {
+  await phase(`${cliName()} deploy nexus-bootstrap (local state)`, () => {
     cdktf(["deploy", "nexus-bootstrap", ...deployFlags, "--outputs-file", bootstrapOutputs], local);
     log(`nexus-bootstrap: ${applied("nexus-bootstrap", local)} resources applied`);
   });
@@ -184,7 +201,7 @@ async function main(): Promise<void> {
 
   // 3. nexus-dev on the S3 backend, locked in DynamoDB.
   const devOutputs = join(WORK, "dev-outputs.json");
-  await phase("cdktf deploy nexus-dev (S3 backend, DynamoDB lock)", async () => {
+  await phase(`${cliName()} deploy nexus-dev (S3 backend, DynamoDB lock)`, async () => {
     cdktf(["deploy", "nexus-dev", ...deployFlags, "--outputs-file", devOutputs], remote);
     log(`nexus-dev: ${applied("nexus-dev", remote)} resources applied`);
     log(`nexus-dev state: ${await stateObject("nexus-dev")}`);
@@ -325,7 +342,7 @@ async function main(): Promise<void> {
     });
   }
 
-  await phase("cdktf destroy nexus-dev", () => {
+  await phase(`${cliName()} destroy nexus-dev`, () => {
     cdktf(["destroy", "nexus-dev", ...deployFlags], last);
     const left = terraform(stackDir("nexus-dev"), ["state", "list"], last).trim();
     assert(left.split("\n").filter((l) => l && !l.startsWith("data.")).length === 0, `nothing left in state: ${left}`);
@@ -412,6 +429,7 @@ function printRequestEvidence(): void {
 
 /** `Terraform v1.11.4` or `OpenTofu v1.12.6`: the first line of the engine's own version. */
 const engineVersion = () => run(engineBinary(), ["version"], { env: terraformEnv() }).split("\n")[0];
+const cliVersion = () => `${cliName()}-cli ${run(CLIS[cliName()], ["--version"], { env: terraformEnv() }).trim()}`;
 
 const lastLine = (output: string) => output.trim().split("\n").pop() ?? "";
 
@@ -437,7 +455,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 main()
   .then(() => {
-    console.log(`\ne2e: PASSED on ${engineVersion()}\n\n| phase (${engine()}) | wall time |\n| --- | --- |`);
+    console.log(
+      `\ne2e: PASSED on ${engineVersion()} with ${cliVersion()}\n\n| phase (${engine()}, ${cliName()}) | wall time |\n| --- | --- |`,
+    );
     for (const [name, seconds] of phases) console.log(`| ${name} | ${seconds.toFixed(1)} s |`);
   })
   .catch((err) => {
