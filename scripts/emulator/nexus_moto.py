@@ -33,10 +33,22 @@ def loopback(host: str) -> str:
     raise argparse.ArgumentTypeError(f"the emulator listens on loopback only, got {host}")
 
 
+def request_handler():  # type: ignore[no-untyped-def]
+    """moto's request handler, saying so when a connection drops: werkzeug's default is silence, and a
+    response that never reached its client is a call the client's SDK may retry after it was applied."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class NexusRequestHandler(MotoRequestHandler):
+        def connection_dropped(self, error: BaseException, environ: dict | None = None) -> None:  # type: ignore[override]
+            self.log_error("connection from port %s dropped: %r", self.client_address[1], error)
+
+    return NexusRequestHandler
+
+
 def build_server(  # type: ignore[no-untyped-def]
     host: str, port: int, tls_dir: Path | None, count_calls: bool = False, request_log: Path | None = None
 ):
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
     certs = ensure_certificates(tls_dir) if tls_dir else {}
@@ -49,7 +61,7 @@ def build_server(  # type: ignore[no-untyped-def]
         app = counting_middleware(app, CallCounter())
     if request_log:
         app = request_log_middleware(app, request_log.open("a", encoding="utf-8"))
-    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler, ssl_context=context)
+    server = make_server(host, port, app, threaded=True, request_handler=request_handler(), ssl_context=context)
     return server, certs
 
 

@@ -108,3 +108,14 @@ def test_the_request_log_records_a_request_that_raised_as_500() -> None:
         pass
     [entry] = [json.loads(line) for line in log.getvalue().splitlines()]
     assert (entry["status"], entry["error"]) == (500, "NotImplementedError")
+
+
+def test_a_dropped_connection_is_logged_with_the_clients_port(caplog: Any) -> None:
+    from nexus_moto import request_handler
+
+    handler_class = request_handler()
+    handler = handler_class.__new__(handler_class)  # no socket: only the logging is under test
+    handler.client_address = ("127.0.0.1", 40123)
+    with caplog.at_level("INFO", logger="werkzeug"):
+        handler.connection_dropped(ConnectionResetError(104, "Connection reset by peer"))
+    assert "connection from port 40123 dropped: ConnectionResetError(104, 'Connection reset by peer')" in caplog.text
