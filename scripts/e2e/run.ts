@@ -320,15 +320,17 @@ async function main(): Promise<void> {
     last = { ...withKey, NEXUS_STATE_ENCRYPTION: "kms" };
     await phase("state encryption: migrate, ciphertext in the bucket, plan with and without the key", async () => {
       const migrate = { ...withKey, NEXUS_STATE_ENCRYPTION: "kms-migrate" };
-      const migrateDir = stackDir("nexus-dev", join(WORK, "encrypt-migrate.out"));
-      synthCompiled(join(WORK, "encrypt-migrate.out"), migrate);
+      const migrateOut = join(WORK, "encrypt-migrate.out");
+      const migrateDir = stackDir("nexus-dev", migrateOut);
+      synthCompiled(migrateOut, migrate);
       terraform(migrateDir, ["init", "-input=false"], migrate);
       terraform(migrateDir, ["apply", "-refresh-only", "-auto-approve", "-input=false", "-lock-timeout=60s"], migrate);
       log(
         `nexus-dev state: ${await stateIsCiphertext(s3, boot.state_bucket_name, outputsOf(devOutputs, "nexus-dev"))}`,
       );
-      const enforcedDir = stackDir("nexus-dev", join(WORK, "encrypt.out"));
-      synthCompiled(join(WORK, "encrypt.out"), last);
+      const enforcedOut = join(WORK, "encrypt.out");
+      const enforcedDir = stackDir("nexus-dev", enforcedOut);
+      synthCompiled(enforcedOut, last);
       terraform(enforcedDir, ["init", "-input=false"], last);
       const plan = terraform(enforcedDir, ["plan", "-input=false", "-lock-timeout=60s"], last);
       log(`plan with the key: ${plan.split("\n").find((l) => /^Plan:|No changes/.test(l))}`);

@@ -23,6 +23,16 @@ function stateError(message: string): ConfigError {
   return new ConfigError(`nexus state backend: ${message}`);
 }
 
+/** A NEXUS_STATE_<SETTING> value (environment wins over the context, whose schema checked it already). */
+function oneOf<T extends string>(setting: "locking" | "encryption", modes: readonly T[], value: string): T {
+  if (!(modes as readonly string[]).includes(value)) {
+    throw stateError(
+      `NEXUS_STATE_${setting.toUpperCase()} (nexusState.${setting}) must be one of ${modes.join(", ")}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value as T;
+}
+
 /**
  * Reads the remote-state settings from the environment (NEXUS_STATE_BUCKET, NEXUS_STATE_LOCK_TABLE,
  * NEXUS_STATE_REGION, NEXUS_STATE_KMS_KEY_ARN, NEXUS_STATE_LOCKING, NEXUS_STATE_ENCRYPTION) or, failing that, the
@@ -35,12 +45,7 @@ export function remoteStateSettings(env: NodeJS.ProcessEnv, context: unknown): R
   if (!bucket) return undefined;
   const lockTable = env.NEXUS_STATE_LOCK_TABLE ?? fromContext.lockTable;
   const region = env.NEXUS_STATE_REGION ?? fromContext.region;
-  const locking = env.NEXUS_STATE_LOCKING ?? fromContext.locking ?? "dynamodb";
-  if (!(LOCKING_MODES as readonly string[]).includes(locking)) {
-    throw stateError(
-      `NEXUS_STATE_LOCKING (nexusState.locking) must be one of ${LOCKING_MODES.join(", ")}, got ${JSON.stringify(locking)}`,
-    );
-  }
+  const locking = oneOf("locking", LOCKING_MODES, env.NEXUS_STATE_LOCKING ?? fromContext.locking ?? "dynamodb");
   const needsTable = locking !== "lockfile";
   if ((needsTable && !lockTable) || !region) {
     throw stateError(
@@ -50,12 +55,11 @@ export function remoteStateSettings(env: NodeJS.ProcessEnv, context: unknown): R
     );
   }
   const kmsKeyArn = env.NEXUS_STATE_KMS_KEY_ARN ?? fromContext.kmsKeyArn;
-  const encryption = env.NEXUS_STATE_ENCRYPTION ?? fromContext.encryption ?? "none";
-  if (!(STATE_ENCRYPTION_MODES as readonly string[]).includes(encryption)) {
-    throw stateError(
-      `NEXUS_STATE_ENCRYPTION (nexusState.encryption) must be one of ${STATE_ENCRYPTION_MODES.join(", ")}, got ${JSON.stringify(encryption)}`,
-    );
-  }
+  const encryption = oneOf(
+    "encryption",
+    STATE_ENCRYPTION_MODES,
+    env.NEXUS_STATE_ENCRYPTION ?? fromContext.encryption ?? "none",
+  );
   if (encryption !== "none") {
     const engine = env.NEXUS_ENGINE ?? "terraform";
     if (engine !== "opentofu") {
@@ -72,10 +76,10 @@ export function remoteStateSettings(env: NodeJS.ProcessEnv, context: unknown): R
   return {
     bucket,
     region,
-    locking: locking as Locking,
+    locking,
     lockTable: needsTable ? lockTable : undefined,
     kmsKeyArn,
-    encryption: encryption as StateEncryption,
+    encryption,
   };
 }
 
