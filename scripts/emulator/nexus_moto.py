@@ -33,12 +33,31 @@ def loopback(host: str) -> str:
     raise argparse.ArgumentTypeError(f"the emulator listens on loopback only, got {host}")
 
 
+# Each response leaves in one send, its headers with its body (up to this size). werkzeug writes
+# them unbuffered, in two sends and so two TLS records a fraction of a millisecond apart. The AWS
+# provider's HTTP stack, under CPU contention, sometimes closes its connection just after the
+# headers record arrives; a body still on the wire is then lost, the SDK's read of it fails on the
+# closed connection, an error it retries, and a call the emulator already applied is sent again
+# (InvalidPermission.Duplicate on a security-group rule). A body that came with its headers is
+# already in the client's memory when the connection closes. docs/emulator.md has the capture.
+RESPONSE_BUFFER_BYTES = 1 << 20
+
+
 def request_handler():  # type: ignore[no-untyped-def]
-    """moto's request handler, saying so when a connection drops: werkzeug's default is silence, and a
-    response that never reached its client is a call the client's SDK may retry after it was applied."""
+    """moto's request handler, sending each response whole and saying so when a connection drops:
+    werkzeug's default is silence, and a response that never reached its client is a call the
+    client's SDK may retry after it was applied."""
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
     class NexusRequestHandler(MotoRequestHandler):
+        wbufsize = RESPONSE_BUFFER_BYTES  # socketserver: a buffered wfile, flushed once per response
+
+        def handle_expect_100(self) -> bool:
+            """Sends "100 Continue" at once: a client that asked for it holds its body until it comes."""
+            proceed: bool = super().handle_expect_100()
+            self.wfile.flush()
+            return proceed
+
         def connection_dropped(self, error: BaseException, environ: dict | None = None) -> None:  # type: ignore[override]
             self.log_error("connection from port %s dropped: %r", self.client_address[1], error)
 
@@ -56,6 +75,8 @@ def build_server(  # type: ignore[no-untyped-def]
     if certs:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(certs["server"], certs["server-key"])
+        if os.environ.get("NEXUS_TLS_KEYLOG"):
+            context.keylog_filename = os.environ["NEXUS_TLS_KEYLOG"]
     app = gaps.request_context_middleware(DomainDispatcherApplication(create_backend_app))
     if count_calls:
         app = counting_middleware(app, CallCounter())
