@@ -404,29 +404,49 @@ function startWorker(queueUrl: string, moto: Moto, pg: Postgres): ChildProcess {
   return child;
 }
 
+type LoggedRequest = {
+  call: string;
+  status: number;
+  error: string | null;
+  invocation: string | null;
+  attempt: number | null;
+};
+
+function requestLog(): LoggedRequest[] {
+  const file = join(WORK, "emulator-requests.jsonl");
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as LoggedRequest);
+}
+
+/** Invocations an SDK sent again (attempt > 1) although the emulator had answered an attempt 2xx. */
+function retriedAfterSuccess(entries: LoggedRequest[]): Set<string | null> {
+  const answered = new Set(entries.filter((e) => e.status < 300).map((e) => e.invocation));
+  return new Set(entries.filter((e) => (e.attempt ?? 1) > 1 && answered.has(e.invocation)).map((e) => e.invocation));
+}
+
 /**
  * On failure: the emulator's requests that answered 5xx, and every call an SDK retried (same
  * amz-sdk-invocation-id, attempt > 1) with what each of its attempts got. A flake leaves its evidence.
  */
 function printRequestEvidence(): void {
-  const file = join(WORK, "emulator-requests.jsonl");
-  if (!existsSync(file)) return;
-  type Entry = {
-    call: string;
-    status: number;
-    error: string | null;
-    invocation: string | null;
-    attempt: number | null;
-  };
-  const entries = readFileSync(file, "utf8")
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Entry);
+  const entries = requestLog();
+  if (entries.length === 0) return;
   const retried = new Set(entries.filter((e) => (e.attempt ?? 1) > 1).map((e) => e.invocation));
   const evidence = entries.filter((e) => e.status >= 500 || retried.has(e.invocation));
-  console.error(`e2e: ${entries.length} emulator requests; 5xx or retried (${file}):`);
+  console.error(`e2e: ${entries.length} emulator requests; 5xx or retried (${join(WORK, "emulator-requests.jsonl")}):`);
   for (const e of evidence) console.error(`e2e:   ${JSON.stringify(e)}`);
+}
+
+/** On success too: a call sent again after it was answered is how a rule got applied twice (issue 17). */
+function printRetriedAfterSuccess(): void {
+  const entries = requestLog();
+  const retried = retriedAfterSuccess(entries);
+  console.log(`e2e: ${entries.length} emulator requests, ${retried.size} sent again by an SDK after a 2xx answer`);
+  for (const e of entries.filter((e) => retried.has(e.invocation))) console.log(`e2e:   ${JSON.stringify(e)}`);
 }
 
 /** `Terraform v1.11.4` or `OpenTofu v1.12.6`: the first line of the engine's own version. */
@@ -461,6 +481,7 @@ main()
       `\ne2e: PASSED on ${engineVersion()} with ${cliVersion()}\n\n| phase (${engine()}, ${cliName()}) | wall time |\n| --- | --- |`,
     );
     for (const [name, seconds] of phases) console.log(`| ${name} | ${seconds.toFixed(1)} s |`);
+    printRetriedAfterSuccess();
   })
   .catch((err) => {
     console.error(`e2e: FAILED: ${err instanceof Error ? err.message : err}`);
