@@ -52,7 +52,7 @@ PATCHED = {
     "6 revoke ingress": (lambda: SecurityGroupBackend.revoke_security_group_ingress, "271a8e2bae4f8176"),
     "7 alarm actions": (lambda: CloudWatchBackend.set_alarm_state, "a25532144b2a458c"),
     "8 cloudwatch json": (lambda: moto_request.determine_request_protocol, "8960b865eabd4c4c"),
-}
+}  # Gap 9 has its own list, in ecr_registry.py: it is applied only when the emulator fronts a registry.
 
 
 def self_check(expected: dict[str, tuple[Callable[[], Callable[..., Any]], str]] = PATCHED) -> None:
@@ -66,7 +66,7 @@ def self_check(expected: dict[str, tuple[Callable[[], Callable[..., Any]], str]]
                 f"moto's code behind gap {gap} changed (source hash {actual}, expected {digest}): "
                 "re-read it, then adapt or drop the patch in scripts/emulator/gaps.py"
             )
-    if hasattr(ApplicationAutoScalingResponse, "list_tags_for_resource"):
+    if expected is PATCHED and hasattr(ApplicationAutoScalingResponse, "list_tags_for_resource"):
         raise EmulatorDrift("moto now implements ListTagsForResource for Application Auto Scaling: drop gap 3's patch")
 
 
@@ -401,8 +401,13 @@ def patch_cloudwatch_json() -> None:
     moto_routing.determine_request_protocol = determine_request_protocol
 
 
+_applied: list[str] = []
+
+
 def apply_all() -> list[str]:
-    """Checks, then patches every gap; returns their names for the start-up line."""
+    """Checks, then patches every gap once per process; returns their names for the start-up line."""
+    if _applied:
+        return list(_applied)
     self_check()
     patches = [
         patch_log_delivery,
@@ -416,4 +421,5 @@ def apply_all() -> list[str]:
     ]
     for patch in patches:
         patch()
-    return [p.__name__ for p in patches]
+    _applied.extend(p.__name__ for p in patches)
+    return list(_applied)

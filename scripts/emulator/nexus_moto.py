@@ -1,6 +1,6 @@
 """The local AWS for Nexus: moto 5.2.5 in server mode, over TLS, with the gaps in gaps.py closed.
 
-Usage: python scripts/emulator/nexus_moto.py --port 4566 [--host 127.0.0.1] [--tls-dir .local/tls | --plain-http] [--count-calls] [--request-log FILE]
+Usage: python scripts/emulator/nexus_moto.py --port 4566 [--host 127.0.0.1] [--tls-dir .local/tls | --plain-http] [--count-calls] [--request-log FILE] [--registry-backend 127.0.0.1:PORT]
 Prints one JSON line {"endpoint": ..., "ca": ..., "caBundle": ..., "patched": [...]} when it serves.
 Listens on loopback only. --plain-http serves the worker's own tests, which predate TLS and set no
 bucket policy; everything that runs Terraform uses TLS, as AWS does.
@@ -22,6 +22,7 @@ os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import ecr_registry  # noqa: E402
 import gaps  # noqa: E402
 from calls import CallCounter, counting_middleware, request_log_middleware  # noqa: E402
 from tls import ensure_certificates  # noqa: E402
@@ -31,6 +32,15 @@ def loopback(host: str) -> str:
     if host == "localhost" or ipaddress.ip_address(host).is_loopback:
         return host
     raise argparse.ArgumentTypeError(f"the emulator listens on loopback only, got {host}")
+
+
+def loopback_http(address: str) -> str:
+    """host:port of a plain-HTTP service on loopback (the OCI registry behind gap 9)."""
+    host, _, port = address.rpartition(":")
+    if not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected host:port, got {address}")
+    loopback(host)
+    return address
 
 
 # Each response leaves in one send, its headers with its body (up to this size). werkzeug writes
@@ -65,7 +75,12 @@ def request_handler():  # type: ignore[no-untyped-def]
 
 
 def build_server(  # type: ignore[no-untyped-def]
-    host: str, port: int, tls_dir: Path | None, count_calls: bool = False, request_log: Path | None = None
+    host: str,
+    port: int,
+    tls_dir: Path | None,
+    count_calls: bool = False,
+    request_log: Path | None = None,
+    registry_backend: str | None = None,
 ):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
@@ -78,6 +93,8 @@ def build_server(  # type: ignore[no-untyped-def]
         if os.environ.get("NEXUS_TLS_KEYLOG"):
             context.keylog_filename = os.environ["NEXUS_TLS_KEYLOG"]
     app = gaps.request_context_middleware(DomainDispatcherApplication(create_backend_app))
+    if registry_backend:
+        app = ecr_registry.registry_middleware(app, ecr_registry.RegistryFront(registry_backend))
     if count_calls:
         app = counting_middleware(app, CallCounter())
     if request_log:
@@ -94,8 +111,13 @@ def main() -> None:
     parser.add_argument("--plain-http", action="store_true")
     parser.add_argument("--count-calls", action="store_true", help="serve call counts at /_nexus/calls (benchmarks)")
     parser.add_argument("--request-log", type=Path, help="append one JSON line per request to this file")
+    parser.add_argument(
+        "--registry-backend", type=loopback_http, help="serve ECR's /v2 API (gap 9) in front of this OCI registry"
+    )
     args = parser.parse_args()
     patched = gaps.apply_all()
+    if args.registry_backend:
+        patched += ecr_registry.apply(f"{args.host}:{args.port}")
     os.environ["MOTO_PORT"] = str(args.port)
     server, certs = build_server(
         args.host,
@@ -103,6 +125,7 @@ def main() -> None:
         None if args.plain_http else args.tls_dir.resolve(),
         count_calls=args.count_calls,
         request_log=args.request_log,
+        registry_backend=args.registry_backend,
     )
     endpoint = f"{'http' if args.plain_http else 'https'}://{args.host}:{args.port}"
     files = {"ca": str(certs["ca"]), "caBundle": str(certs["ca-bundle"])} if certs else {}

