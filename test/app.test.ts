@@ -33,6 +33,30 @@ describe("the app", () => {
     expect(synthesize(stack).resources("docker_image")).toEqual({});
   });
 
+  test("the build context is the repository root, written relative to wherever the stacks are synthesized", () => {
+    const outdir = join(repoRoot(), ".local", "elsewhere", "cdktf.out"); // as the e2e's --output is
+    mkdirSync(join(outdir, ".."), { recursive: true });
+    const app = Testing.app({ outdir });
+    buildApp(app, { repoRoot: repoRoot(), environments: ["dev"], env: {} });
+    const build = synthesize(app.node.findChild("nexus-dev") as NexusStack).only("docker_image").build;
+    expect(build.context).toBe("${path.module}/../../../../..");
+  });
+
+  test("NEXUS_IMAGE_BUILD_NETWORK sets the build's network; a value that is no network name is refused", () => {
+    const app = Testing.app();
+    buildApp(app, { repoRoot: repoRoot(), environments: ["dev"], env: { NEXUS_IMAGE_BUILD_NETWORK: "host" } });
+    expect(synthesize(app.node.findChild("nexus-dev") as NexusStack).only("docker_image").build.network_mode).toBe(
+      "host",
+    );
+    expect(() =>
+      buildApp(Testing.app(), {
+        repoRoot: repoRoot(),
+        environments: ["dev"],
+        env: { NEXUS_IMAGE_BUILD_NETWORK: "--privileged" },
+      }),
+    ).toThrow(/NEXUS_IMAGE_BUILD_NETWORK must be a Docker network name such as host or default, got "--privileged"/);
+  });
+
   test("an unknown environment fails synth with the allowed names", () => {
     expect(() => buildApp(Testing.app(), { repoRoot: repoRoot(), environments: ["qa"], env: {} })).toThrow(
       /environment must be one of dev, prod, got "qa"/,

@@ -26,6 +26,21 @@ describe("the worker registry", () => {
     expect(image.triggers).toEqual({ source_hash: "0123456789abcdef" });
   });
 
+  test("builds for Fargate's platform, keeps the build's log beside the stack, on the engine's network", () => {
+    expect(synth.only("docker_image").build).toEqual({
+      context: "${path.module}/../../..",
+      dockerfile: "Dockerfile",
+      platform: "linux/amd64",
+      build_log_file: "${path.module}/worker-image-build.log",
+    });
+    const onHost = synthesize(nexusStack("dev", {}, { network: "host" }));
+    expect(onHost.only("docker_image").build.network_mode).toBe("host");
+  });
+
+  test("pins the Docker provider npm run setup builds (4.6.0), not the binding's ~> 3.0", () => {
+    expect(synth.json.terraform.required_providers.docker).toEqual({ source: "kreuzwerker/docker", version: "4.6.0" });
+  });
+
   test("a prebuilt image URI replaces the build: no Docker provider, no image resources", () => {
     const uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/nexus-dev-worker:v1";
     const prebuilt = synthesize(nexusStack("dev", { worker: { imageUri: uri } }));

@@ -49,15 +49,19 @@ export function synthesize(stack: TerraformStack): Synthesized {
   return new Synthesized(JSON.parse(Testing.synth(stack)));
 }
 
-export const TEST_IMAGE_BUILD = { sourceHash: "0123456789abcdef", contextDir: "${path.module}/../../.." };
+export const TEST_IMAGE_BUILD = { sourceHash: "0123456789abcdef", contextDir: "../../.." };
 /** Local state, as without NEXUS_STATE_* settings. */
 export const TEST_STATE: StateBackendChoice = { localStateDir: "/repo/.state" };
 
-export function nexusStack(environment = "dev", overrides: NexusOverrides = {}): NexusStack {
+export function nexusStack(
+  environment = "dev",
+  overrides: NexusOverrides = {},
+  imageBuild: Partial<typeof TEST_IMAGE_BUILD & { network: string }> = {},
+): NexusStack {
   const app = Testing.app();
   return new NexusStack(app, `nexus-${environment}`, {
     config: resolveConfig(environment, overrides),
-    imageBuild: TEST_IMAGE_BUILD,
+    imageBuild: { ...TEST_IMAGE_BUILD, ...imageBuild },
     state: TEST_STATE,
   });
 }

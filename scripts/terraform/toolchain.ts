@@ -2,12 +2,14 @@
  * Terraform or OpenTofu for this project without touching the user's home: a project-local CLI
  * config per engine (.toolchain/<engine>/cli.tfrc) with a project-local provider plugin cache, and a
  * filesystem mirror of the AWS provider when this machine has one (found, not assumed: see
- * findProviderMirror), else the engine's public registry. NEXUS_ENGINE picks the engine; every
+ * findProviderMirror), with the Docker provider npm run setup built beside it, else the engine's
+ * public registry. NEXUS_ENGINE picks the engine; every
  * Terraform command our scripts run, and cdktf-cli (TERRAFORM_BINARY_NAME), gets `terraformEnv()`.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+import { DOCKER_PROVIDER } from "../../stacks/registry/docker-provider";
 
 export const ROOT = join(__dirname, "..", "..");
 
@@ -48,7 +50,7 @@ export function awsProvider(): { source: string; version: string } {
 const platform = () => `${process.platform}_${process.arch === "x64" ? "amd64" : process.arch}`;
 
 /** Does `root` hold the provider in Terraform's filesystem-mirror layout (unpacked)? */
-export function mirrorHolds(root: string, provider = awsProvider()): boolean {
+export function mirrorHolds(root: string, provider: { source: string; version: string } = awsProvider()): boolean {
   return existsSync(join(root, provider.source, provider.version, platform()));
 }
 
@@ -81,38 +83,46 @@ export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string
 }
 
 /**
- * The mirror the engine reads: Terraform's as found; for OpenTofu a folder in .toolchain/opentofu
- * whose registry.opentofu.org/hashicorp/aws/<version>/<platform> links to the same provider files.
+ * The Docker provider the registry stack's build mode needs (stacks/registry/docker-provider.ts pins
+ * the version): built from the Go module proxy by npm run setup (tools/docker-provider) into
+ * .toolchain/providers, in the filesystem-mirror layout. Not in any public mirror of this machine.
  */
-function engineMirror(e: Engine, mirror: string): string {
-  if (e === "terraform") return mirror;
-  const provider = awsProvider();
+export const DOCKER_PROVIDER_MIRROR = join(ROOT, ".toolchain", "providers");
+
+/**
+ * The mirror the engine reads: a folder in .toolchain/<engine> whose <registry host>/<provider>/
+ * <version>/<platform> entries link to the AWS provider's files where they were found and to the
+ * Docker provider npm run setup built (when it did), each at the engine's own registry host.
+ */
+function engineMirror(e: Engine, mirror: string): { path: string; sources: string[] } {
   const linked = join(toolchain(e), "mirror");
-  const target = join(mirror, provider.source, provider.version, platform());
-  const link = join(
-    linked,
-    provider.source.replace(REGISTRY_HOST.terraform, REGISTRY_HOST[e]),
-    provider.version,
-    platform(),
-  );
-  rmSync(link, { force: true, recursive: false });
-  mkdirSync(dirname(link), { recursive: true });
-  symlinkSync(target, link);
-  return linked;
+  const providers = [{ root: mirror, ...awsProvider() }];
+  if (mirrorHolds(DOCKER_PROVIDER_MIRROR, DOCKER_PROVIDER))
+    providers.push({ root: DOCKER_PROVIDER_MIRROR, ...DOCKER_PROVIDER });
+  const sources: string[] = [];
+  for (const provider of providers) {
+    const source = provider.source.replace(REGISTRY_HOST.terraform, REGISTRY_HOST[e]);
+    const link = join(linked, source, provider.version, platform());
+    rmSync(link, { force: true, recursive: false });
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(join(provider.root, provider.source, provider.version, platform()), link);
+    sources.push(source);
+  }
+  return { path: linked, sources };
 }
 
 /** Writes the engine's project-local CLI config; returns the mirror it uses (undefined: the registry). */
 export function writeCliConfig(mirror = findProviderMirror(), e: Engine = engine()): string | undefined {
   mkdirSync(pluginCache(e), { recursive: true });
-  const source = awsProvider().source.replace(REGISTRY_HOST.terraform, REGISTRY_HOST[e]);
-  const installation = mirror
+  const linked = mirror ? engineMirror(e, mirror) : undefined;
+  const installation = linked
     ? [
         `  filesystem_mirror {`,
-        `    path    = ${JSON.stringify(engineMirror(e, mirror))}`,
-        `    include = [${JSON.stringify(source)}]`,
+        `    path    = ${JSON.stringify(linked.path)}`,
+        `    include = ${JSON.stringify(linked.sources)}`,
         `  }`,
         `  direct {`,
-        `    exclude = [${JSON.stringify(source)}]`,
+        `    exclude = ${JSON.stringify(linked.sources)}`,
         `  }`,
       ]
     : [`  direct {}`];

@@ -1,11 +1,12 @@
 /**
- * `npm run validate`: synthesizes every stack (prebuilt-image mode: the Docker provider is not in
- * the mirror, so the build mode is covered by the JSON tests only), then `terraform init
- * -backend=false` and `terraform validate` in each, on the engine NEXUS_ENGINE names (terraform by
- * default, or opentofu). Exits 1 on the first stack that fails.
+ * `npm run validate`: synthesizes every stack as `cdktf deploy` does by default (the build mode: the
+ * worker image built by the Docker provider, which npm run setup builds into the mirror; with
+ * NEXUS_WORKER_IMAGE set, that prebuilt image instead), then `terraform init -backend=false` and
+ * `terraform validate` in each, on the engine NEXUS_ENGINE names (terraform by default, or opentofu).
+ * Exits 1 on the first stack that fails.
  */
 import { join } from "node:path";
-import { PLACEHOLDER_IMAGE, STACKS_DIR, run, seconds, synth, terraform } from "./run";
+import { STACKS_DIR, run, seconds, synth, terraform } from "./run";
 import { ROOT, engine, engineBinary, terraformEnv, writeCliConfig } from "./toolchain";
 
 function main(): void {
@@ -14,7 +15,9 @@ function main(): void {
   console.log(`validate: ${version} (NEXUS_ENGINE=${engine()})`);
   console.log(`validate: AWS provider from ${mirror ? `the filesystem mirror ${mirror}` : `the ${engine()} registry`}`);
   const outdir = join(ROOT, "cdktf.out");
-  const stacks = synth(outdir, { NEXUS_WORKER_IMAGE: process.env.NEXUS_WORKER_IMAGE ?? PLACEHOLDER_IMAGE });
+  const image = process.env.NEXUS_WORKER_IMAGE;
+  console.log(`validate: worker image: ${image ? `prebuilt ${image}` : "built from the Dockerfile (Docker provider)"}`);
+  const stacks = synth(outdir, image ? { NEXUS_WORKER_IMAGE: image } : {});
   for (const stack of stacks) {
     const started = performance.now();
     const dir = join(STACKS_DIR(outdir), stack);

@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { App } from "cdktf";
 import { StateBackendChoice, checkKeyProviderEndpoint, remoteStateSettings } from "../state/remote-state";
 import { LocalTarget, localTargetSettings } from "./local-target";
 import { BootstrapStack } from "./bootstrap-stack";
 import { DEFAULT_REGION, ENVIRONMENTS, NexusOverrides, resolveConfig } from "../config/config";
-import { parseSettings } from "../config/errors";
+import { ConfigError, parseSettings } from "../config/errors";
 import { nexusContext } from "../config/schema";
 import { NexusStack } from "./nexus-stack";
 import { sourceHash } from "../registry/source-hash";
@@ -41,8 +41,12 @@ export function buildApp(app: App, inputs: AppInputs): void {
   checkKeyProviderEndpoint(state, env);
   const imageBuild = {
     sourceHash: sourceHash(inputs.repoRoot, IMAGE_SOURCES),
-    // Terraform runs in cdktf.out/stacks/<stack>; the build context is the repository root.
-    contextDir: "${path.module}/../../..",
+    // Terraform runs in <outdir>/stacks/<stack> (cdktf.out, or wherever --output puts it); the build
+    // context is the repository root, written relative to that folder so the JSON names no machine path.
+    contextDir: relative(join(resolve(app.outdir), "stacks", "<stack>"), resolve(inputs.repoRoot))
+      .split("\\")
+      .join("/"),
+    network: imageBuildNetwork(env),
   };
   new BootstrapStack(app, BOOTSTRAP_STACK, {
     project: "nexus",
@@ -55,6 +59,21 @@ export function buildApp(app: App, inputs: AppInputs): void {
     const config = resolveConfig(environment, envOverrides);
     new NexusStack(app, nexusStackName(environment), { config, state, imageBuild });
   }
+}
+
+/**
+ * NEXUS_IMAGE_BUILD_NETWORK: the network the image build's RUN steps use (Docker's `--network`);
+ * unset: the engine's default. The local e2e sets `host`: its engine runs without a bridge.
+ */
+export function imageBuildNetwork(env: NodeJS.ProcessEnv): string | undefined {
+  const network = env.NEXUS_IMAGE_BUILD_NETWORK;
+  if (network === undefined || network === "") return undefined;
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(network)) {
+    throw new ConfigError(
+      `nexus: NEXUS_IMAGE_BUILD_NETWORK must be a Docker network name such as host or default, got ${JSON.stringify(network)}`,
+    );
+  }
+  return network;
 }
 
 /**

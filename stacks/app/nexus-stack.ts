@@ -17,7 +17,7 @@ export interface NexusStackProps {
   /** Where its state lives (and whether the local emulator is the target). */
   readonly state: StateBackendChoice;
   /** How the worker image is produced when `config.worker.imageUri` is unset. */
-  readonly imageBuild: { readonly sourceHash: string; readonly contextDir: string };
+  readonly imageBuild: { readonly sourceHash: string; readonly contextDir: string; readonly network?: string };
 }
 
 /** Provider default tags: every resource says what it belongs to and who manages it. */

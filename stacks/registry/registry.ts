@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Precondition } from "cdktf";
+import { Precondition, TerraformStack } from "cdktf";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { DataAwsEcrAuthorizationToken } from "@cdktf/provider-aws/lib/data-aws-ecr-authorization-token";
@@ -10,6 +10,7 @@ import { DataKey } from "../encryption/data-key";
 import { AwsContext } from "../shared/aws-context";
 import { parseEcrImage } from "./image-uri";
 import { PolicyStatement } from "../shared/iam";
+import { DOCKER_PROVIDER } from "./docker-provider";
 
 export interface RegistryProps {
   readonly aws: AwsContext;
@@ -23,7 +24,17 @@ export interface RegistryProps {
    * provider) and pushes it, tagged by `sourceHash`. `prebuilt`: use `uri` as it is.
    */
   readonly image:
-    | { readonly kind: "build"; readonly sourceHash: string; readonly contextDir: string }
+    | {
+        readonly kind: "build";
+        readonly sourceHash: string;
+        /** The build context (the repository root), relative to the stack's synthesized folder. */
+        readonly contextDir: string;
+        /**
+         * The network the build's RUN steps use (`npm ci` needs the npm registry): the engine's default
+         * when unset; `host` where the engine runs without a bridge (the local e2e).
+         */
+        readonly network?: string;
+      }
     | { readonly kind: "prebuilt"; readonly uri: string };
 }
 
@@ -63,7 +74,7 @@ export class Registry extends Construct {
       }),
     });
     if (props.image.kind === "build") {
-      this.imageUri = this.buildAndPush(props.image.sourceHash, props.image.contextDir);
+      this.imageUri = this.buildAndPush(props.image);
       this.pullRepositoryArn = this.repository.arn;
       return;
     }
@@ -101,17 +112,26 @@ export class Registry extends Construct {
     };
   }
 
-  private buildAndPush(sourceHash: string, contextDir: string): string {
+  private buildAndPush(build: { sourceHash: string; contextDir: string; network?: string }): string {
+    TerraformStack.of(this).addOverride("terraform.required_providers.docker.version", DOCKER_PROVIDER.version);
     const token = new DataAwsEcrAuthorizationToken(this, "ecr-token", { registryId: this.repository.registryId });
     const docker = new DockerProvider(this, "docker", {
       registryAuth: [{ address: token.proxyEndpoint, username: token.userName, password: token.password }],
     });
-    const tagged = `${this.repository.repositoryUrl}:${sourceHash}`;
+    const tagged = `${this.repository.repositoryUrl}:${build.sourceHash}`;
     const image = new Image(this, "worker-image", {
       provider: docker,
       name: tagged,
-      buildAttribute: { context: contextDir, dockerfile: "Dockerfile", platform: "linux/amd64" },
-      triggers: { source_hash: sourceHash },
+      buildAttribute: {
+        context: `\${path.module}/${build.contextDir}`,
+        dockerfile: "Dockerfile",
+        // Fargate runs linux/amd64 (the task definition's runtime platform), whatever the host is.
+        platform: "linux/amd64",
+        // The build's own output, kept beside the stack: a failed RUN step's compiler errors are there.
+        buildLogFile: "${path.module}/worker-image-build.log",
+        ...(build.network ? { networkMode: build.network } : {}),
+      },
+      triggers: { source_hash: build.sourceHash },
       keepLocally: true,
     });
     const pushed = new RegistryImage(this, "worker-image-push", {
@@ -119,7 +139,7 @@ export class Registry extends Construct {
       name: image.name,
       // Old tags stay for rollback; the lifecycle policy expires them.
       keepRemotely: true,
-      triggers: { source_hash: sourceHash },
+      triggers: { source_hash: build.sourceHash },
     });
     return `${this.repository.repositoryUrl}@${pushed.sha256Digest}`;
   }
