@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Nexus needs on a fresh machine, from the lockfiles and pins: Node 24 for the npm
 # scripts and the npm packages (root and worker), the Python tools (Checkov, moto, pytest, zizmor) in
-# a project-local .venv and actionlint (Go) in .toolchain/go. Terraform itself is a prerequisite.
+# a project-local .venv, and from the Go module proxy actionlint, OpenTofu, the Docker provider and an
+# OCI registry in .toolchain; as root, Debian's docker.io and mmdebstrap for the image build mode (no
+# service started: the e2e starts its own engine). Terraform itself is a prerequisite.
 # Nothing is written to the home folder (README: how that was checked).
 # Safe to run again: npm install follows the lockfile; pip skips what is already pinned.
 # Why `npm install` and not `npm ci`: under npm 11, jest's resolver (unrs-resolver) declares optional
@@ -37,27 +39,70 @@ npm ci --prefix compat/cdktn --no-audit --no-fund --loglevel=error
 echo "setup: Python tools in .venv ($(python3 --version))"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+# Go builds into the project, never the home folder: module cache, build cache and config in .toolchain.
+go_env() {
+  env GOPATH="$PWD/.toolchain/go" GOCACHE="$PWD/.toolchain/go-cache" GOMODCACHE="$PWD/.toolchain/go/pkg/mod" \
+    GOFLAGS=-modcacherw XDG_CONFIG_HOME="$PWD/.toolchain/go-config" GOTELEMETRY=off "$@"
+}
+# go_build <tools module> <output> <package> [ldflags]: a stripped, niced build from that module.
+go_build() {
+  local module=$1 out=$PWD/$2 package=$3 ldflags=${4:-}
+  (cd "$module" && go_env nice go build -trimpath -ldflags "-s -w ${ldflags}" -o "$out" "$package")
+}
+# build_stamped <tools module> <output> <package> <ldflags> <what>: go_build unless the output's stamp
+# (a hash of the module's go.mod and go.sum) is current.
+build_stamped() {
+  local stamp
+  stamp=$(cat "$1/go.mod" "$1/go.sum" | sha256sum | cut -c1-16)
+  if [ "$(cat "$2.stamp" 2> /dev/null)" != "$stamp" ] || [ ! -x "$2" ]; then
+    echo "setup: $5 into $(dirname "$2")"
+    go_build "$1" "$2" "$3" "$4"
+    echo "$stamp" > "$2.stamp"
+  fi
+}
 # actionlint checks .github/workflows in CI; a Go module, built into the project (never the home folder).
 ACTIONLINT_VERSION=v1.7.8
 if command -v go > /dev/null; then
   if [ "$(.toolchain/go/bin/actionlint -version 2> /dev/null | head -1)" != "${ACTIONLINT_VERSION}" ]; then
     echo "setup: actionlint ${ACTIONLINT_VERSION} into .toolchain/go"
-    GOPATH="$PWD/.toolchain/go" GOCACHE="$PWD/.toolchain/go-cache" GOMODCACHE="$PWD/.toolchain/go/pkg/mod" GOFLAGS=-modcacherw \
-      XDG_CONFIG_HOME="$PWD/.toolchain/go-config" GOTELEMETRY=off \
-      go install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"
+    go_env go install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"
   fi
   # OpenTofu, the second engine (NEXUS_ENGINE=opentofu), from the Go module proxy through the tools
   # module that carries OpenTofu's replace directive; the version is pinned in tools/opentofu/go.mod.
   OPENTOFU_VERSION=$(awk '$1 == "github.com/opentofu/opentofu" { print $2 }' tools/opentofu/go.mod)
   if [ "$(.toolchain/opentofu/bin/tofu version 2> /dev/null | head -1)" != "OpenTofu ${OPENTOFU_VERSION}" ]; then
     echo "setup: OpenTofu ${OPENTOFU_VERSION} into .toolchain/opentofu (a build of about 400 CPU-seconds)"
-    (cd tools/opentofu \
-      && GOPATH="$PWD/../../.toolchain/go" GOCACHE="$PWD/../../.toolchain/go-cache" GOMODCACHE="$PWD/../../.toolchain/go/pkg/mod" \
-        GOFLAGS=-modcacherw XDG_CONFIG_HOME="$PWD/../../.toolchain/go-config" GOTELEMETRY=off \
-        go build -trimpath -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
-        -o ../../.toolchain/opentofu/bin/tofu github.com/opentofu/opentofu/cmd/tofu)
+    go_build tools/opentofu .toolchain/opentofu/bin/tofu github.com/opentofu/opentofu/cmd/tofu \
+      -X github.com/opentofu/opentofu/version.dev=no
   fi
+  # The Docker provider for the image build mode, into the filesystem-mirror layout the engines read
+  # (scripts/terraform/toolchain.ts), and the OCI registry behind the emulator's ECR (gap 9). Each is
+  # rebuilt when its tools module changes (a stamp of go.mod and go.sum beside the binary).
+  DOCKER_PROVIDER_VERSION=$(sed -n 's/.*version: "\([0-9.]*\)".*/\1/p' stacks/registry/docker-provider.ts)
+  build_stamped tools/docker-provider \
+    ".toolchain/providers/registry.terraform.io/kreuzwerker/docker/${DOCKER_PROVIDER_VERSION}/linux_amd64/terraform-provider-docker_v${DOCKER_PROVIDER_VERSION}" \
+    github.com/terraform-providers/terraform-provider-docker "-X main.version=${DOCKER_PROVIDER_VERSION}" \
+    "the Docker provider ${DOCKER_PROVIDER_VERSION} (about 230 CPU-seconds)"
+  build_stamped tools/registry .toolchain/registry/bin/registry github.com/distribution/distribution/v3/cmd/registry "" \
+    "the OCI registry, distribution $(awk '$1 == "github.com/distribution/distribution/v3" { print $2 }' tools/registry/go.mod) (about 140 CPU-seconds)"
 else
-  echo "setup: no Go toolchain: npm run lint:workflows and the OpenTofu engine will not be available"
+  echo "setup: no Go toolchain: npm run lint:workflows, the OpenTofu engine and the image build mode will not be available"
+fi
+# The image build mode's engine and base-image tool: Debian's packages, as root. Installed with no
+# service started (a policy-rc.d for the install only): the e2e starts and stops its own dockerd.
+if [ ! -x /usr/sbin/dockerd ] || ! command -v mmdebstrap > /dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+    echo "setup: docker.io and mmdebstrap (Debian packages)"
+    policy=/usr/sbin/policy-rc.d
+    [ -e "$policy" ] && { echo "setup: $policy exists; not replacing it" >&2; exit 1; }
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 0755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io mmdebstrap > /dev/null
+    rm -f "$policy"
+    trap - EXIT
+  else
+    echo "setup: no Docker engine and not root with apt: the image build mode (the default e2e) will not run; NEXUS_E2E_IMAGE=prebuilt runs without it"
+  fi
 fi
 echo "setup: done"
