@@ -22,6 +22,17 @@ started=$(date +%s)
 # The same mirror (and snapshot) as this machine's apt sources.
 mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2> /dev/null || true)
 mmdebstrap --quiet --variant=minbase --include=ca-certificates bookworm "$work/rootfs" "${mirror:-http://deb.debian.org/debian}"
+# The certificate authorities this machine adds to its own store (/usr/local/share/ca-certificates:
+# here, the CAs of the network's TLS egress), trusted in the image's store and by npm's global config,
+# so `npm ci` in the build reaches the npm registry as the host's npm does. The public image has none.
+extra=(/usr/local/share/ca-certificates/*.crt)
+if [ -e "${extra[0]}" ]; then
+  cp "${extra[@]}" "$work/rootfs/usr/local/share/ca-certificates/"
+  chroot "$work/rootfs" update-ca-certificates > /dev/null
+  mkdir -p "$work/rootfs/usr/local/etc"
+  echo "cafile=/etc/ssl/certs/ca-certificates.crt" > "$work/rootfs/usr/local/etc/npmrc"
+  echo "base-images: trusting this machine's extra CAs: ${extra[*]##*/}"
+fi
 # Node and npm as the official image lays them out: /usr/local/bin/node, /usr/local/lib/node_modules/npm.
 cp "$root/tools/node-image/package.json" "$root/tools/node-image/package-lock.json" "$work/"
 npm ci --prefix "$work" --no-audit --no-fund --loglevel=error > /dev/null

@@ -40,6 +40,7 @@ export async function startEngine(log: (line: string) => void): Promise<Engine> 
   const id = createHash("sha256").update(REPO_ROOT).digest("hex").slice(0, 8);
   const exec = join("/tmp", `nexus-docker-${id}`);
   const socket = join(exec, "docker.sock");
+  unmountUnder(exec); // what an engine that was killed left mounted (its network namespace)
   rmSync(exec, { recursive: true, force: true });
   mkdirSync(exec, { recursive: true });
   mkdirSync(join(STATE, "data"), { recursive: true });
@@ -71,6 +72,7 @@ export async function startEngine(log: (line: string) => void): Promise<Engine> 
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGTERM");
     await exited;
+    unmountUnder(exec); // dockerd leaves its network namespace mounted
     rmSync(exec, { recursive: true, force: true });
   };
   const deadline = Date.now() + 60_000;
@@ -99,6 +101,14 @@ export function ensureBaseImage(engine: Engine): string {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
   }).trim();
+}
+
+function unmountUnder(dir: string): void {
+  const mounts = readFileSync("/proc/self/mounts", "utf8")
+    .split("\n")
+    .map((line) => line.split(" ")[1])
+    .filter((point) => point?.startsWith(`${dir}/`));
+  for (const point of mounts.reverse()) execFileSync("umount", [point]);
 }
 
 const tail = (file: string) =>
