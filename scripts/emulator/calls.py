@@ -100,6 +100,20 @@ def received_ids(payload: bytes) -> list[str]:
         return []
 
 
+def buffer_body(environ: dict[str, Any]) -> bytes:
+    """Reads the request body, to be read again by the app: with a Content-Length, or chunked (the
+    server has de-chunked it: `wsgi.input_terminated`), as `docker push` sends layer uploads. A chunked
+    body is handed on with its length, so the app reads it all."""
+    from werkzeug.wsgi import get_input_stream
+
+    body: bytes = get_input_stream(environ).read()
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    environ["wsgi.input_terminated"] = False
+    return body
+
+
 def counting_middleware(app: Callable[..., Any], counter: CallCounter) -> Callable[..., Any]:
     def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if environ.get("PATH_INFO", "").startswith(PATH):
@@ -107,9 +121,7 @@ def counting_middleware(app: Callable[..., Any], counter: CallCounter) -> Callab
                 counter.reset()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [json.dumps(counter.snapshot()).encode()]
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)  # read again by moto
+        body = buffer_body(environ)
         name = call_name(environ, body)
         counter.count(name)
         status = []
@@ -152,9 +164,7 @@ def request_log_middleware(app: Callable[..., Any], log: io.TextIOBase) -> Calla
 
     def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         started = time.monotonic()
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)
+        body = buffer_body(environ)
         status: list[str] = []
 
         def recording_start_response(code: str, headers: Any, *rest: Any) -> Any:

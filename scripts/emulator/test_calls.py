@@ -119,3 +119,22 @@ def test_a_dropped_connection_is_logged_with_the_clients_port(caplog: Any) -> No
     with caplog.at_level("INFO", logger="werkzeug"):
         handler.connection_dropped(ConnectionResetError(104, "Connection reset by peer"))
     assert "connection from port 40123 dropped: ConnectionResetError(104, 'Connection reset by peer')" in caplog.text
+
+
+def test_a_chunked_body_reaches_the_app_whole_through_the_request_log(tmp_path: Any) -> None:
+    """docker push sends layer uploads chunked (no Content-Length): the log must not swallow them."""
+    seen: list[bytes] = []
+
+    def app(env: dict[str, Any], start_response: Any) -> list[bytes]:
+        from werkzeug.wsgi import get_input_stream
+
+        seen.append(get_input_stream(env).read())
+        start_response("202 Accepted", [])
+        return [b""]
+
+    chunked = environ("unsigned", "PATCH")
+    del chunked["CONTENT_LENGTH"]
+    chunked.update({"wsgi.input": io.BytesIO(b"layer bytes"), "wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"})
+    with open(tmp_path / "log.jsonl", "w", encoding="utf-8") as log:
+        list(request_log_middleware(app, log)(chunked, lambda *a: None))
+    assert seen == [b"layer bytes"]
