@@ -12,7 +12,9 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { proveIngest } from "./ingest";
+import { ImageBuildMode, StateResource, imageMode } from "./image-build";
 import { migrationEnv, runMigration, workerDbEnv } from "../local/pipeline";
 import { Moto, Postgres, startMoto, startPostgres } from "../local/services";
 import { planStack, scanPlan } from "../terraform/plan";
@@ -126,24 +128,40 @@ async function main(): Promise<void> {
   rmSync(join(ROOT, ".local", "state"), { recursive: true, force: true }); // the emulator's state only
   mkdirSync(WORK, { recursive: true });
   writeCliConfig();
+  const mode = imageMode();
   log(`engine: ${engineVersion()} (NEXUS_ENGINE=${engine()}); CLI: ${cliVersion()} (NEXUS_CLI=${cliName()})`);
+  log(`worker image: ${mode} (NEXUS_E2E_IMAGE=${mode})`);
+  const requests = join(WORK, "emulator-requests.jsonl");
   const [moto, pg]: [Moto, Postgres] = await phase("start the emulator (TLS) and PostgreSQL 17", async () => {
+    // Each is registered for clean-up as soon as it is up: when the other fails to start, this one
+    // is still stopped (a PostgreSQL left running kept a failed e2e's process alive).
     const started = await Promise.all([
-      startMoto({ requestLog: join(WORK, "emulator-requests.jsonl") }),
-      startPostgres(),
+      startMoto({ requestLog: requests, registry: mode === "build" }).then((m) => {
+        cleanups.push(() => m.stop());
+        return m;
+      }),
+      startPostgres().then((p) => {
+        cleanups.push(() => p.destroy());
+        return p;
+      }),
     ]);
-    cleanups.push(
-      () => started[0].stop(),
-      () => started[1].destroy(),
-    );
     return started;
   });
   const s3 = s3Client(moto.endpoint, moto.ca!);
-  const local = {
+  const images =
+    mode === "build"
+      ? await phase("start the Docker engine; the base image", async () => {
+          const started = await ImageBuildMode.start(moto, WORK, log);
+          cleanups.push(() => started.stop());
+          return started;
+        })
+      : undefined;
+  const local: NodeJS.ProcessEnv = {
     NEXUS_LOCAL_ENDPOINT: moto.endpoint,
     NEXUS_LOCAL_CA_BUNDLE: moto.ca!,
-    NEXUS_WORKER_IMAGE: PLACEHOLDER_IMAGE,
     NEXUS_ENVIRONMENTS: "dev",
+    // Build mode: no image URI, so the deploy builds and pushes the Dockerfile.
+    ...(images ? images.env() : { NEXUS_WORKER_IMAGE: PLACEHOLDER_IMAGE }),
   };
   const deployFlags = ["--auto-approve", "--skip-provider-lock"];
 
@@ -206,12 +224,16 @@ async function main(): Promise<void> {
     log(`nexus-dev: ${applied("nexus-dev", remote)} resources applied`);
     log(`nexus-dev state: ${await stateObject("nexus-dev")}`);
   });
+  const resources = () => stateResources(remote);
+  if (images) {
+    await phase("the image pushed is this tree's, at the digest the task definition runs", async () =>
+      log(await images.provePushed(resources())),
+    );
+  }
 
   await phase("alarms and dashboard read back; the DLQ alarm notifies through the topic", async () => {
-    const shown = terraform(stackDir("nexus-dev"), ["show", "-json"], remote);
-    const state = JSON.parse(shown.split("\n").find((line) => line.startsWith("{"))!);
-    const resources = state.values.root_module.resources as { type: string; values: Record<string, unknown> }[];
-    const applied = (type: string) => resources.filter((r) => r.type === type).map((r) => r.values);
+    const state = resources();
+    const applied = (type: string) => state.filter((r) => r.type === type).map((r) => r.values);
     await proveMonitoring(moto.endpoint, moto.ca!, applied, log);
   });
 
@@ -223,6 +245,12 @@ async function main(): Promise<void> {
     log(`updated in place: ${drifting.join(", ") || "none"}`);
     assert(unexplained.length === 0, `drift docs/emulator.md does not explain: ${unexplained.join(", ")}`);
     assert(!/must be replaced|will be destroyed|will be created/.test(plan), "the second plan replaces nothing");
+    if (images) {
+      // What a second deploy of the unchanged tree would apply: nothing to build, nothing to push.
+      const docker = [...plan.matchAll(/# (docker_\S+) (will|must)/g)].map((m) => m[1]);
+      assert(docker.length === 0, `the unchanged tree changes no image resource (got ${docker.join(", ")})`);
+      log("unchanged tree: no docker_image or docker_registry_image change in the plan: nothing built or pushed");
+    }
   });
 
   await phase("locking: DynamoDB", async () =>
@@ -282,36 +310,33 @@ async function main(): Promise<void> {
     rmSync(override);
   });
 
-  await phase("worker from cdktf output ingests uploads", async () => {
-    const out = outputsOf(devOutputs, "nexus-dev");
-    // As the task definition does: the migration as the master user, then the worker as nexus_worker.
-    log(lastLine(await runMigration(migrationEnv(pg))));
-    const worker = startWorker(out.ingest_queue_url, moto, pg);
-    cleanups.push(() => stopProcess(worker));
-    const files: Record<string, string> = {
-      "e2e/hello.txt": "Hello from Nexus!\n",
-      "e2e/ünïcödé.txt": "Grüße ✓\n",
-      "e2e/empty.txt": "",
-    };
-    for (const [key, body] of Object.entries({ ...files, "e2e/photo.png": "no notification" })) {
-      await s3.send(new PutObjectCommand({ Bucket: out.ingest_bucket_name, Key: key, Body: Buffer.from(body) }));
-    }
-    const deadline = Date.now() + 60_000;
-    let rows: { object_key: string; content: string }[] = [];
-    while (Date.now() < deadline && rows.length < 3) {
-      rows = await pg
-        .query<{ object_key: string; content: string }>("SELECT object_key, content FROM documents ORDER BY object_key")
-        .catch(() => []);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    const expected = Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1));
-    assert(
-      JSON.stringify(rows.map((r) => [r.object_key, r.content])) === JSON.stringify(expected),
-      `rows ${JSON.stringify(rows)}`,
+  if (images) {
+    await phase("the pushed image runs the task definition: migration, then the worker", async () => {
+      const bucket = outputsOf(devOutputs, "nexus-dev").ingest_bucket_name;
+      log(await images.runTask(resources(), pg, s3, bucket, requests));
+    });
+  } else {
+    await phase("worker from cdktf output ingests uploads", async () => {
+      const out = outputsOf(devOutputs, "nexus-dev");
+      // As the task definition does: the migration as the master user, then the worker as nexus_worker.
+      log(lastLine(await runMigration(migrationEnv(pg))));
+      const worker = startWorker(out.ingest_queue_url, moto, pg);
+      cleanups.push(() => stopProcess(worker));
+      const rows = await proveIngest(s3, pg, out.ingest_bucket_name);
+      log(`${rows} rows in PostgreSQL, exactly the uploaded .txt files (over TLS to the TLS-only bucket)`);
+      await stopProcess(worker);
+    });
+  }
+
+  if (images) {
+    const deploy = () => cdktf(["deploy", "nexus-dev", ...deployFlags, "--outputs-file", devOutputs], remote);
+    await phase("a build that fails fails the deploy with its error; nothing is pushed", () =>
+      images.proveFailedBuild(deploy, stackDir("nexus-dev")),
     );
-    log(`${rows.length} rows in PostgreSQL, exactly the uploaded .txt files (over TLS to the TLS-only bucket)`);
-    await stopProcess(worker);
-  });
+    await phase("a change under worker/: a new tag and a new task definition revision", async () =>
+      log(await images.proveChange(deploy, resources)),
+    );
+  }
 
   // OpenTofu only (Terraform refuses the block): from here on, nexus-dev's state is encrypted.
   let last: NodeJS.ProcessEnv = remote;
@@ -359,6 +384,13 @@ async function main(): Promise<void> {
     await s3.send(new HeadBucketCommand({ Bucket: boot.state_bucket_name }));
     log(`${refusal} (prevent_destroy); the state bucket is untouched`);
   });
+}
+
+/** The resources of nexus-dev's state, as `terraform show -json` gives them. */
+function stateResources(env: NodeJS.ProcessEnv): StateResource[] {
+  const shown = terraform(stackDir("nexus-dev"), ["show", "-json"], env);
+  const state = JSON.parse(shown.split("\n").find((line) => line.startsWith("{"))!);
+  return state.values.root_module.resources as StateResource[];
 }
 
 /**
@@ -463,6 +495,7 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 async function cleanUp(): Promise<void> {
+  for (const file of ["e2e-broken.ts", "e2e-change.ts"]) rmSync(join(ROOT, "worker", "src", file), { force: true });
   for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
   cleanups.length = 0;
   for (const out of [OUT, join(WORK, "lockfile.out"), join(WORK, "override.out")]) {
