@@ -70,10 +70,11 @@ if command -v go > /dev/null; then
   # OpenTofu, the second engine (NEXUS_ENGINE=opentofu), from the Go module proxy through the tools
   # module that carries OpenTofu's replace directive; the version is pinned in tools/opentofu/go.mod.
   OPENTOFU_VERSION=$(awk '$1 == "github.com/opentofu/opentofu" { print $2 }' tools/opentofu/go.mod)
-  if [ "$(.toolchain/opentofu/bin/tofu version 2> /dev/null | head -1)" != "OpenTofu ${OPENTOFU_VERSION}" ]; then
+  # (A line match: tofu prints CLI-configuration warnings first, e.g. for a TF_CLI_CONFIG_FILE that is missing.)
+  if ! .toolchain/opentofu/bin/tofu version 2> /dev/null | grep -qxF "OpenTofu ${OPENTOFU_VERSION}"; then
     echo "setup: OpenTofu ${OPENTOFU_VERSION} into .toolchain/opentofu (a build of about 400 CPU-seconds)"
     go_build tools/opentofu .toolchain/opentofu/bin/tofu github.com/opentofu/opentofu/cmd/tofu \
-      -X github.com/opentofu/opentofu/version.dev=no
+      "-X github.com/opentofu/opentofu/version.dev=no"
   fi
   # The Docker provider for the image build mode, into the filesystem-mirror layout the engines read
   # (scripts/terraform/toolchain.ts), and the OCI registry behind the emulator's ECR (gap 9). Each is
@@ -93,14 +94,21 @@ fi
 if [ ! -x /usr/sbin/dockerd ] || ! command -v mmdebstrap > /dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
     echo "setup: docker.io and mmdebstrap (Debian packages)"
-    policy=/usr/sbin/policy-rc.d
-    [ -e "$policy" ] && { echo "setup: $policy exists; not replacing it" >&2; exit 1; }
-    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 0755 "$policy"
-    trap 'rm -f "$policy"' EXIT
+    # A machine built from a container image often has one already that refuses every start (exit
+    # 101, as Debian's images ship it): kept as it is. One that allows starts is not replaced.
+    policy=/usr/sbin/policy-rc.d ours=
+    if [ -e "$policy" ]; then
+      if "$policy" docker start > /dev/null 2>&1 || [ $? -ne 101 ]; then
+        echo "setup: $policy exists and does not refuse service starts (exit 101); not replacing it" >&2
+        exit 1
+      fi
+    else
+      printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 0755 "$policy" && ours=1
+      trap 'rm -f "$policy"' EXIT
+    fi
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io mmdebstrap > /dev/null
-    rm -f "$policy"
-    trap - EXIT
+    if [ -n "$ours" ]; then rm -f "$policy" && trap - EXIT; fi
   else
     echo "setup: no Docker engine and not root with apt: the image build mode (the default e2e) will not run; NEXUS_E2E_IMAGE=prebuilt runs without it"
   fi
