@@ -24,6 +24,10 @@ describe("the worker task", () => {
     });
   });
 
+  test("is registered before its previous revision is deregistered (a failed deploy keeps the running one)", () => {
+    expect(task.lifecycle).toEqual({ create_before_destroy: true });
+  });
+
   test("runs both containers as a non-root user on a read-only root filesystem; only the worker writes, to /tmp", () => {
     for (const c of [migration, container])
       expect(c).toMatchObject({ user: "1000:1000", readonlyRootFilesystem: true });

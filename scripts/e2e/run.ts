@@ -330,8 +330,8 @@ async function main(): Promise<void> {
 
   if (images) {
     const deploy = () => cdktf(["deploy", "nexus-dev", ...deployFlags, "--outputs-file", devOutputs], remote);
-    await phase("a build that fails fails the deploy with its error; nothing is pushed", () =>
-      images.proveFailedBuild(deploy, stackDir("nexus-dev")),
+    await phase("a build that fails fails the deploy with its error; nothing pushed, the task definition kept", () =>
+      images.proveFailedBuild(deploy, stackDir("nexus-dev"), resources),
     );
     await phase("a change under worker/: a new tag and a new task definition revision", async () =>
       log(await images.proveChange(deploy, resources)),

@@ -227,6 +227,10 @@ export class WorkerService extends Construct {
       taskRoleArn: this.taskRole.arn,
       volume: [{ name: "tmp" }],
       containerDefinitions: JSON.stringify([migration, worker]),
+      // A new image digest replaces the revision. Registered before the old one is deregistered, so a
+      // deploy that fails before the new revision exists (a build that does not compile) leaves the
+      // service on a registered revision and in state (the e2e's failed-build phase shows it).
+      lifecycle: { createBeforeDestroy: true },
     });
   }
 }
