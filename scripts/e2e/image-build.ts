@@ -236,7 +236,8 @@ export class ImageBuildMode {
         deploy();
       } catch (err) {
         if (!(err instanceof CommandError)) throw err;
-        output = err.output.replace(/\s*│\s*/g, " ");
+        // Without the CLI's colour codes (ESC [ ... m) and box drawing, as a reader sees the message.
+        output = err.output.replace(new RegExp(String.raw`\u001b\[[0-9;]*m`, "g"), "").replace(/\s*│\s*/g, " ");
       }
       assert(output, "the deploy of a tree that does not compile fails");
       const error = /Error[^\n]*build[^\n]*/i.exec(output)?.[0] ?? "";
@@ -266,7 +267,7 @@ export class ImageBuildMode {
   /**
    * A change under worker/: a new tag, pushed, and a new task definition revision running its digest.
    * The previous tag and digest come from the registry image and the task definition, not from the
-   * built image's state: a failed build before it left none (see docs/decisions.md).
+   * built image's state: a failed build before it removed that (see docs/decisions.md).
    */
   async proveChange(deploy: () => unknown, resources: () => StateResource[]): Promise<string> {
     const before = resources();
