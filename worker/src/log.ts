@@ -15,10 +15,16 @@ function write(level: string, msg: string, fields: Fields): void {
 
 /**
  * An error as loggable fields: name, message, code, the AWS SDK's HTTP status, request id and
- * attempts (`$metadata`, `$fault`), and its cause chain. A thrown non-Error is described as a value.
+ * attempts (`$metadata`, `$fault`), and its cause chain. A thrown non-Error object is described by its
+ * own fields, anything else as a message.
  */
 export function describeError(err: unknown): Fields {
-  if (!(err instanceof Error)) return { message: typeof err === "string" ? err : describeValue(err) };
+  if (!(err instanceof Error)) {
+    // A thrown or wrapped non-Error object (a `cause` such as `{ name, message, code }`) keeps its own
+    // fields at this level, never nested under `message`.
+    const value = describeValue(err);
+    return typeof value === "string" ? { message: value } : value;
+  }
   const out: Fields = { name: err.name, message: err.message };
   const { code, Code, $fault, $metadata } = err as {
     code?: unknown;

@@ -42,9 +42,22 @@ export const CLIENT_SETTINGS = {
   logger: {
     debug: () => undefined,
     warn: (message: unknown) => log.warn("AWS SDK warning", { detail: describeValue(message) }),
-    error: (message: unknown) => log.error("AWS SDK error", { detail: describeValue(message) }),
+    error: (message: unknown) =>
+      isAbort(message)
+        ? log.info("long poll cancelled by the stop", { detail: describeValue(message) })
+        : log.error("AWS SDK error", { detail: describeValue(message) }),
   } as unknown as NonNullable<S3ClientConfig["logger"]>,
 };
+
+/**
+ * The SDK's AbortError, alone or in its logger middleware's `{ error }` entry. The only abort signal
+ * the worker hands the SDK is its own stop (the receives' `abortSignal`): a long poll cancelled on
+ * purpose, not a failure.
+ */
+function isAbort(message: unknown): boolean {
+  const error = message instanceof Error ? message : (message as { error?: unknown } | null)?.error;
+  return error instanceof Error && error.name === "AbortError";
+}
 
 /**
  * Clients honour AWS_ENDPOINT_URL (the SDK's standard variable) to reach a local server. The

@@ -1,4 +1,5 @@
 import { NoSuchKey } from "@aws-sdk/client-s3";
+import { log } from "../src/log";
 import { CLIENT_SETTINGS } from "../src/worker";
 
 /** Every line the SDK logger writes while `body` runs, parsed. */
@@ -67,8 +68,38 @@ describe("the SDK logger writes what failed", () => {
     });
   });
 
+  test("an AbortError (the worker's own stop cancelling a long poll) is an info line, not an error", () => {
+    const aborted = Object.assign(new Error("Request aborted"), { name: "AbortError" });
+    const entry = { clientName: "SQSClient", commandName: "ReceiveMessageCommand", input: {}, error: aborted };
+    for (const message of [aborted, entry]) {
+      const [line] = linesWhile(() => CLIENT_SETTINGS.logger.error(message));
+      expect(line).toMatchObject({ level: "info", msg: "long poll cancelled by the stop" });
+    }
+    // Any other error in the same entry stays an error line.
+    const [other] = linesWhile(() => CLIENT_SETTINGS.logger.error({ ...entry, error: sdkError() }));
+    expect(other).toMatchObject({ level: "error", msg: "AWS SDK error" });
+  });
+
   test("a thrown non-Error is described by its fields, not as [object Object]", () => {
     const [line] = linesWhile(() => CLIENT_SETTINGS.logger.error({ code: "ECONNRESET", errno: -104 }));
     expect(line.detail).toEqual({ code: "ECONNRESET", errno: -104 });
+  });
+});
+
+describe("a wrapped cause is logged with its own name, message and code", () => {
+  test("an Error cause", () => {
+    const cause = Object.assign(new Error("connect ECONNREFUSED 10.0.1.5:5432"), { code: "ECONNREFUSED" });
+    const [line] = linesWhile(() => log.error("batch failed", { err: new Error("database unavailable", { cause }) }));
+    expect(line.err).toEqual({
+      name: "Error",
+      message: "database unavailable",
+      cause: { name: "Error", message: "connect ECONNREFUSED 10.0.1.5:5432", code: "ECONNREFUSED" },
+    });
+  });
+
+  test("a non-Error cause keeps its fields at its own level, not under message", () => {
+    const cause = { name: "TimeoutError", message: "socket hang up", code: "ECONNRESET" };
+    const [line] = linesWhile(() => log.error("batch failed", { err: new Error("read failed", { cause }) }));
+    expect(line.err).toEqual({ name: "Error", message: "read failed", cause });
   });
 });

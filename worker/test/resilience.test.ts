@@ -6,6 +6,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { runMigration } from "../../scripts/local/pipeline";
+import { log } from "../src/log";
 import { eventually, freshPipeline, queueDepth, startWorker, upload, useServices } from "./harness";
 
 jest.setTimeout(120000);
@@ -57,6 +58,38 @@ test("SIGTERM during a batch: the process exits 0 in time, and nothing is lost o
   ctx.running = await startWorker(env);
   await eventually("all forty rows", async () => (await rows()).length === all.length, 60000);
   expect((await rows()).map((r) => r.object_key)).toEqual(all);
+});
+
+test("a stop during a long poll: the cancelled receive is an info line, never an error", async () => {
+  const { env } = await freshPipeline(ctx.services);
+  ctx.running = await startWorker(env);
+  // GIVEN a ReceiveMessage on its way to the server (the queue is empty: a 1 s long poll)
+  let sending!: () => void;
+  const receiving = new Promise<void>((resolve) => (sending = resolve));
+  ctx.running.worker.queue.sqs.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "ReceiveMessageCommand") sending();
+      return next(args);
+    },
+    { step: "finalizeRequest", name: "receiveSent" },
+  );
+  const info = jest.spyOn(log, "info");
+  const error = jest.spyOn(log, "error");
+  try {
+    await receiving;
+    // WHEN the worker stops (what SIGTERM does)
+    const running = ctx.running;
+    ctx.running = undefined;
+    running.worker.consumer.stop();
+    await running.done;
+    await running.worker.db.close();
+    // THEN the SDK's AbortError is logged at info, and nothing at error
+    expect(info.mock.calls.map(([msg]) => msg)).toContain("long poll cancelled by the stop");
+    expect(error.mock.calls).toEqual([]);
+  } finally {
+    info.mockRestore();
+    error.mockRestore();
+  }
 });
 
 test("a message in work past half the visibility timeout is extended, not delivered again", async () => {
