@@ -25,11 +25,21 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
-/** Why this machine cannot run the engine, in one line; undefined when it can. */
-export function engineMissing(): string | undefined {
-  if (!existsSync(DOCKERD) || !existsSync(DOCKER_CLI))
-    return `no Docker engine: ${DOCKERD} and ${DOCKER_CLI} are missing (npm run setup installs Debian's docker.io as root)`;
-  if (process.getuid?.() !== 0) return "no Docker engine: dockerd needs root here (the e2e starts its own engine)";
+/**
+ * Why this machine cannot run the engine, in one line; undefined when it can. The paths and uid are
+ * parameters for the tests only.
+ */
+export function engineMissing(
+  machine: { dockerd: string; cli: string; uid?: number } = {
+    dockerd: DOCKERD,
+    cli: DOCKER_CLI,
+    uid: process.getuid?.(),
+  },
+): string | undefined {
+  const missing = [machine.dockerd, machine.cli].filter((path) => !existsSync(path));
+  if (missing.length > 0)
+    return `no Docker engine: ${missing.join(" and ")} missing (npm run setup installs Debian's docker.io as root)`;
+  if (machine.uid !== 0) return "no Docker engine: dockerd needs root here (the e2e starts its own engine)";
   return undefined;
 }
 
