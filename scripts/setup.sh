@@ -39,53 +39,11 @@ npm ci --prefix compat/cdktn --no-audit --no-fund --loglevel=error
 echo "setup: Python tools in .venv ($(python3 --version))"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
-# Go builds into the project, never the home folder: module cache, build cache and config in .toolchain.
-go_env() {
-  env GOPATH="$PWD/.toolchain/go" GOCACHE="$PWD/.toolchain/go-cache" GOMODCACHE="$PWD/.toolchain/go/pkg/mod" \
-    GOFLAGS=-modcacherw XDG_CONFIG_HOME="$PWD/.toolchain/go-config" GOTELEMETRY=off "$@"
-}
-# go_build <tools module> <output> <package> [ldflags]: a stripped, niced build from that module.
-go_build() {
-  local module=$1 out=$PWD/$2 package=$3 ldflags=${4:-}
-  (cd "$module" && go_env nice go build -trimpath -ldflags "-s -w ${ldflags}" -o "$out" "$package")
-}
-# build_stamped <tools module> <output> <package> <ldflags> <what>: go_build unless the output's stamp
-# (a hash of the module's go.mod and go.sum) is current.
-build_stamped() {
-  local stamp
-  stamp=$(cat "$1/go.mod" "$1/go.sum" | sha256sum | cut -c1-16)
-  if [ "$(cat "$2.stamp" 2> /dev/null)" != "$stamp" ] || [ ! -x "$2" ]; then
-    echo "setup: $5 into $(dirname "$2")"
-    go_build "$1" "$2" "$3" "$4"
-    echo "$stamp" > "$2.stamp"
-  fi
-}
-# actionlint checks .github/workflows in CI; a Go module, built into the project (never the home folder).
-ACTIONLINT_VERSION=v1.7.8
+# The Go builds (actionlint, OpenTofu, the Docker provider, the OCI registry): scripts/setup-go.sh.
+# NEXUS_SETUP_GO names which run here (default: all); .ci/run builds the rest beside its tests.
 if command -v go > /dev/null; then
-  if [ "$(.toolchain/go/bin/actionlint -version 2> /dev/null | head -1)" != "${ACTIONLINT_VERSION}" ]; then
-    echo "setup: actionlint ${ACTIONLINT_VERSION} into .toolchain/go"
-    go_env go install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"
-  fi
-  # OpenTofu, the second engine (NEXUS_ENGINE=opentofu), from the Go module proxy through the tools
-  # module that carries OpenTofu's replace directive; the version is pinned in tools/opentofu/go.mod.
-  OPENTOFU_VERSION=$(awk '$1 == "github.com/opentofu/opentofu" { print $2 }' tools/opentofu/go.mod)
-  # (A line match: tofu prints CLI-configuration warnings first, e.g. for a TF_CLI_CONFIG_FILE that is missing.)
-  if ! .toolchain/opentofu/bin/tofu version 2> /dev/null | grep -qxF "OpenTofu ${OPENTOFU_VERSION}"; then
-    echo "setup: OpenTofu ${OPENTOFU_VERSION} into .toolchain/opentofu (a build of about 400 CPU-seconds)"
-    go_build tools/opentofu .toolchain/opentofu/bin/tofu github.com/opentofu/opentofu/cmd/tofu \
-      "-X github.com/opentofu/opentofu/version.dev=no"
-  fi
-  # The Docker provider for the image build mode, into the filesystem-mirror layout the engines read
-  # (scripts/terraform/toolchain.ts), and the OCI registry behind the emulator's ECR (gap 9). Each is
-  # rebuilt when its tools module changes (a stamp of go.mod and go.sum beside the binary).
-  DOCKER_PROVIDER_VERSION=$(sed -n 's/.*version: "\([0-9.]*\)".*/\1/p' stacks/registry/docker-provider.ts)
-  build_stamped tools/docker-provider \
-    ".toolchain/providers/registry.terraform.io/kreuzwerker/docker/${DOCKER_PROVIDER_VERSION}/linux_amd64/terraform-provider-docker_v${DOCKER_PROVIDER_VERSION}" \
-    github.com/terraform-providers/terraform-provider-docker "-X main.version=${DOCKER_PROVIDER_VERSION}" \
-    "the Docker provider ${DOCKER_PROVIDER_VERSION} (about 230 CPU-seconds)"
-  build_stamped tools/registry .toolchain/registry/bin/registry github.com/distribution/distribution/v3/cmd/registry "" \
-    "the OCI registry, distribution $(awk '$1 == "github.com/distribution/distribution/v3" { print $2 }' tools/registry/go.mod) (about 140 CPU-seconds)"
+  read -r -a go_parts <<< "${NEXUS_SETUP_GO-actionlint opentofu docker-provider registry}"
+  [ "${#go_parts[@]}" -eq 0 ] || bash scripts/setup-go.sh "${go_parts[@]}"
 else
   echo "setup: no Go toolchain: npm run lint:workflows, the OpenTofu engine and the image build mode will not be available"
 fi
