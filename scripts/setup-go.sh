@@ -6,14 +6,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$#" -gt 0 ] || set -- actionlint opentofu docker-provider registry
-# Go builds into the project, never the home folder: module cache, build cache and config in .toolchain.
+# Go builds into the project, never the home folder: module cache, build cache and config in one
+# .toolchain at the root (a fixed path: go_build runs go_env inside the tools module, where $PWD differs).
+ROOT=$PWD
 go_env() {
-  env GOPATH="$PWD/.toolchain/go" GOCACHE="$PWD/.toolchain/go-cache" GOMODCACHE="$PWD/.toolchain/go/pkg/mod" \
-    GOFLAGS=-modcacherw XDG_CONFIG_HOME="$PWD/.toolchain/go-config" GOTELEMETRY=off "$@"
+  env GOPATH="$ROOT/.toolchain/go" GOCACHE="$ROOT/.toolchain/go-cache" GOMODCACHE="$ROOT/.toolchain/go/pkg/mod" \
+    GOFLAGS=-modcacherw XDG_CONFIG_HOME="$ROOT/.toolchain/go-config" GOTELEMETRY=off "$@"
 }
 # go_build <tools module> <output> <package> [ldflags]: a stripped, niced build from that module.
 go_build() {
-  local module=$1 out=$PWD/$2 package=$3 ldflags=${4:-}
+  local module=$1 out=$ROOT/$2 package=$3 ldflags=${4:-}
   (cd "$module" && go_env nice go build -trimpath -ldflags "-s -w ${ldflags}" -o "$out" "$package")
 }
 # build_stamped <tools module> <output> <package> <ldflags> <what>: go_build unless the output's stamp
