@@ -25,6 +25,7 @@ import { migrationEnv, workerDbEnv } from "../local/pipeline";
 import { Moto, Postgres } from "../local/services";
 import { CommandError } from "../terraform/run";
 import { ROOT } from "../terraform/toolchain";
+import { assert } from "./assert";
 import { TEST_CREDENTIALS, emulatorClientConfig } from "./aws";
 import { proveIngest } from "./ingest";
 
@@ -56,10 +57,6 @@ const MANIFEST_TYPES = [
   "application/vnd.oci.image.manifest.v1+json",
   "application/vnd.oci.image.index.v1+json",
 ].join(", ");
-
-function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`assertion failed: ${message}`);
-}
 
 export class ImageBuildMode {
   private constructor(

@@ -16,10 +16,11 @@ import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from
 import { proveIngest } from "./ingest";
 import { ImageBuildMode, StateResource, imageMode } from "./image-build";
 import { migrationEnv, runMigration, workerDbEnv } from "../local/pipeline";
-import { Moto, Postgres, startMoto, startPostgres } from "../local/services";
+import { Moto, Postgres, startMoto, startPostgres, stopProcess } from "../local/services";
 import { planStack, scanPlan } from "../terraform/plan";
 import { CommandError, PLACEHOLDER_IMAGE, run, synthCompiled, terraform } from "../terraform/run";
 import { ROOT, engine, engineBinary, terraformEnv, writeCliConfig } from "../terraform/toolchain";
+import { assert } from "./assert";
 import { REGION, TEST_CREDENTIALS, s3Client } from "./aws";
 import { holdStateLock } from "./terraform-process";
 import { proveMonitoring } from "./monitoring";
@@ -52,10 +53,6 @@ async function phase<T>(name: string, body: () => Promise<T> | T): Promise<T> {
   phases.push([name, seconds]);
   log(`${name}: done in ${seconds.toFixed(1)} s`);
   return result;
-}
-
-function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`assertion failed: ${message}`);
 }
 
 /**
@@ -486,13 +483,6 @@ const engineVersion = () => run(engineBinary(), ["version"], { env: terraformEnv
 const cliVersion = () => `${cliName()}-cli ${run(CLIS[cliName()], ["--version"], { env: terraformEnv() }).trim()}`;
 
 const lastLine = (output: string) => output.trim().split("\n").pop() ?? "";
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  await exited;
-}
 
 async function cleanUp(): Promise<void> {
   for (const file of ["e2e-broken.ts", "e2e-change.ts"]) rmSync(join(ROOT, "worker", "src", file), { force: true });

@@ -65,13 +65,14 @@ export async function startMoto(
   return {
     ...ready,
     stop: async () => {
-      await stopChild(child);
+      await stopProcess(child);
       await registry?.stop();
     },
   };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+/** Sends SIGTERM to a child that is still running and waits for it to exit. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once("exit", r));
   child.kill("SIGTERM");
@@ -101,7 +102,7 @@ async function startRegistry(): Promise<{ address: string; stop(): Promise<void>
     stdio: ["ignore", openSync(join(dir, "registry.log"), "w"), openSync(join(dir, "registry.log"), "a")],
   });
   const stop = async () => {
-    await stopChild(child);
+    await stopProcess(child);
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 30_000;
