@@ -1,6 +1,6 @@
 """The local AWS for Nexus: moto 5.2.5 in server mode, over TLS, with the gaps in gaps.py closed.
 
-Usage: python scripts/emulator/nexus_moto.py --port 4566 [--host 127.0.0.1] [--tls-dir .local/tls | --plain-http] [--count-calls] [--request-log FILE] [--registry-backend 127.0.0.1:PORT]
+Usage: python scripts/emulator/nexus_moto.py --port 4566 [--host 127.0.0.1] [--tls-dir .local/tls | --plain-http] [--count-calls] [--request-log FILE] [--registry-backend 127.0.0.1:PORT] [--enforce-iam]
 Prints one JSON line {"endpoint": ..., "ca": ..., "caBundle": ..., "patched": [...]} when it serves.
 Listens on loopback only. --plain-http serves the worker's own tests, which predate TLS and set no
 bucket policy; everything that runs Terraform uses TLS, as AWS does.
@@ -22,6 +22,7 @@ os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import access  # noqa: E402
 import ecr_registry  # noqa: E402
 import gaps  # noqa: E402
 from calls import CallCounter, counting_middleware, request_log_middleware  # noqa: E402
@@ -81,6 +82,7 @@ def build_server(  # type: ignore[no-untyped-def]
     count_calls: bool = False,
     request_log: Path | None = None,
     registry_backend: str | None = None,
+    task_credentials: access.TaskCredentials | None = None,
 ):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
@@ -95,6 +97,8 @@ def build_server(  # type: ignore[no-untyped-def]
     app = gaps.request_context_middleware(DomainDispatcherApplication(create_backend_app))
     if registry_backend:
         app = ecr_registry.registry_middleware(app, ecr_registry.RegistryFront(registry_backend))
+    if task_credentials:
+        app = access.credentials_middleware(app, task_credentials)
     if count_calls:
         app = counting_middleware(app, CallCounter())
     if request_log:
@@ -114,10 +118,19 @@ def main() -> None:
     parser.add_argument(
         "--registry-backend", type=loopback_http, help="serve ECR's /v2 API (gap 9) in front of this OCI registry"
     )
+    parser.add_argument(
+        "--enforce-iam",
+        action="store_true",
+        help="authenticate and authorize every request (gaps 10-12); the test key is the named admin nexus-e2e-admin",
+    )
     args = parser.parse_args()
     patched = gaps.apply_all()
     if args.registry_backend:
         patched += ecr_registry.apply(f"{args.host}:{args.port}")
+    task_credentials = None
+    if args.enforce_iam:
+        patched += access.apply(access.TEST_KEY, access.TEST_SECRET)
+        task_credentials = access.TaskCredentials()
     os.environ["MOTO_PORT"] = str(args.port)
     server, certs = build_server(
         args.host,
@@ -126,10 +139,12 @@ def main() -> None:
         count_calls=args.count_calls,
         request_log=args.request_log,
         registry_backend=args.registry_backend,
+        task_credentials=task_credentials,
     )
     endpoint = f"{'http' if args.plain_http else 'https'}://{args.host}:{args.port}"
     files = {"ca": str(certs["ca"]), "caBundle": str(certs["ca-bundle"])} if certs else {}
-    print(json.dumps({"endpoint": endpoint, **files, "patched": patched}), flush=True)
+    ecs = {"ecsCredentialsToken": task_credentials.token} if task_credentials else {}
+    print(json.dumps({"endpoint": endpoint, **files, **ecs, "patched": patched}), flush=True)
     server.serve_forever()
 
 
