@@ -26,7 +26,7 @@ import { Moto, Postgres } from "../local/services";
 import { CommandError } from "../terraform/run";
 import { ROOT } from "../terraform/toolchain";
 import { assert } from "./assert";
-import { TEST_CREDENTIALS, emulatorClientConfig } from "./aws";
+import { emulatorClientConfig } from "./aws";
 import { proveIngest } from "./ingest";
 
 export type ImageMode = "build" | "prebuilt";
@@ -121,7 +121,14 @@ export class ImageBuildMode {
    * read-only root with a writable /tmp, the migration container first, then the worker; uploads
    * become rows; SIGTERM stops it with exit 0. Logs the start-up time to the first ReceiveMessage.
    */
-  async runTask(resources: StateResource[], pg: Postgres, s3: S3Client, bucket: string, requestLog: string) {
+  async runTask(
+    resources: StateResource[],
+    pg: Postgres,
+    s3: S3Client,
+    bucket: string,
+    requestLog: string,
+    credentials: Record<string, string>,
+  ) {
     const [migration, worker] = taskContainers(resources);
     const config = join(this.work, "docker-config"); // docker login writes here, never ~/.docker
     mkdirSync(config, { recursive: true });
@@ -153,8 +160,7 @@ export class ImageBuildMode {
     };
     const aws = {
       AWS_ENDPOINT_URL: this.moto.endpoint,
-      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      ...credentials, // the task role's, from the container credentials endpoint, as on ECS
       AWS_S3_FORCE_PATH_STYLE: "true",
       NODE_EXTRA_CA_CERTS: ca,
     };

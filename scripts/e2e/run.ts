@@ -1,22 +1,21 @@
 /**
- * `npm run e2e`: the documented path, for real, against the local emulator (TLS) and PostgreSQL 17:
- * cdktf deploy of the bootstrap stack; its state moved into the bucket it created; the plan review
+ * `npm run e2e`: the documented path, for real, against the local emulator (TLS, IAM enforced: the
+ * deploy as the named admin nexus-e2e-admin) and PostgreSQL 17: cdktf deploy of the bootstrap stack; its state moved into the bucket it created; the plan review
  * (summary + Checkov on the plan) of nexus-dev; cdktf deploy of nexus-dev on the S3 backend; the state
  * object checked; the lock held by a real Terraform process refusing a second run, for DynamoDB
- * locking and for use_lockfile; backend.tf.example used as written; the worker configured
- * from `cdktf output` ingesting uploads; cdktf destroy of nexus-dev; the bootstrap's destroy refused
+ * locking and for use_lockfile; backend.tf.example used as written; the worker, configured from
+ * `cdktf output`, ingesting uploads under the applied task role (task-role.ts), and that role refused
+ * what it does not grant; cdktf destroy of nexus-dev; the bootstrap's destroy refused
  * at plan time, on the engine NEXUS_ENGINE names (terraform or opentofu); on OpenTofu, nexus-dev's state
  * encrypted client-side with the state key before its destroy. Every process it starts is
  * stopped and every override file it wrote removed, also on failure. Prints each phase's wall time.
  */
-import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { proveIngest } from "./ingest";
 import { ImageBuildMode, StateResource, imageMode } from "./image-build";
-import { migrationEnv, runMigration, workerDbEnv } from "../local/pipeline";
-import { Moto, Postgres, startMoto, startPostgres, stopProcess } from "../local/services";
+import { migrationEnv, runMigration } from "../local/pipeline";
+import { Moto, Postgres, startMoto, startPostgres } from "../local/services";
 import { planStack, scanPlan } from "../terraform/plan";
 import { CommandError, PLACEHOLDER_IMAGE, run, synthCompiled, terraform } from "../terraform/run";
 import { ROOT, engine, engineBinary, terraformEnv, writeCliConfig } from "../terraform/toolchain";
@@ -24,6 +23,7 @@ import { assert } from "./assert";
 import { REGION, TEST_CREDENTIALS, s3Client } from "./aws";
 import { holdStateLock } from "./terraform-process";
 import { proveMonitoring } from "./monitoring";
+import { proveRefusals, proveTaskRole, taskRoleCredentials } from "./task-role";
 import { stateKey } from "../../stacks/state/remote-state";
 
 const WORK = join(ROOT, ".local", "e2e");
@@ -133,7 +133,8 @@ async function main(): Promise<void> {
     // Each is registered for clean-up as soon as it is up: when the other fails to start, this one
     // is still stopped (a PostgreSQL left running kept a failed e2e's process alive).
     const started = await Promise.all([
-      startMoto({ requestLog: requests, registry: mode === "build" }).then((m) => {
+      // IAM enforced from the first request: Terraform and the e2e's clients sign as the named admin.
+      startMoto({ requestLog: requests, registry: mode === "build", enforceIam: true }).then((m) => {
         cleanups.push(() => m.stop());
         return m;
       }),
@@ -310,20 +311,31 @@ async function main(): Promise<void> {
   if (images) {
     await phase("the pushed image runs the task definition: migration, then the worker", async () => {
       const bucket = outputsOf(devOutputs, "nexus-dev").ingest_bucket_name;
-      log(await images.runTask(resources(), pg, s3, bucket, requests));
+      // The worker container under the task role, with its credentials from the ECS stand-in.
+      log(await images.runTask(resources(), pg, s3, bucket, requests, taskRoleCredentials(moto, resources()).env));
     });
   } else {
-    await phase("worker from cdktf output ingests uploads", async () => {
-      const out = outputsOf(devOutputs, "nexus-dev");
+    await phase("the worker under its applied task role: ingests, rejects, skips a redelivery", async () => {
       // As the task definition does: the migration as the master user, then the worker as nexus_worker.
       log(lastLine(await runMigration(migrationEnv(pg))));
-      const worker = startWorker(out.ingest_queue_url, moto, pg);
-      cleanups.push(() => stopProcess(worker));
-      const rows = await proveIngest(s3, pg, out.ingest_bucket_name);
-      log(`${rows} rows in PostgreSQL, exactly the uploaded .txt files (over TLS to the TLS-only bucket)`);
-      await stopProcess(worker);
+      const lines = await proveTaskRole({
+        moto,
+        pg,
+        s3,
+        resources: resources(),
+        outputs: outputsOf(devOutputs, "nexus-dev"),
+        otherObject: { bucket: boot.state_bucket_name, key: stateKey("nexus-dev") },
+        work: WORK,
+        log,
+      });
+      lines.forEach(log);
     });
   }
+  await phase("calls outside the task role are refused, each with its AWS error code", async () => {
+    const outputs = outputsOf(devOutputs, "nexus-dev");
+    const otherObject = { bucket: boot.state_bucket_name, key: stateKey("nexus-dev") };
+    (await proveRefusals({ moto, resources: resources(), outputs, otherObject, log })).forEach(log);
+  });
 
   if (images) {
     const deploy = () => cdktf(["deploy", "nexus-dev", ...deployFlags, "--outputs-file", devOutputs], remote);
@@ -407,30 +419,6 @@ async function stateIsCiphertext(s3: S3Client, bucket: string, outputs: Record<s
   }
   assert(object.ServerSideEncryption === "aws:kms", "and the object is still SSE-KMS");
   return `${text.length} bytes: ${Object.keys(state).join(", ")}; no applied name readable; SSE-KMS too`;
-}
-
-function startWorker(queueUrl: string, moto: Moto, pg: Postgres): ChildProcess {
-  const logFile = join(WORK, "worker.log");
-  const env = {
-    ...process.env,
-    QUEUE_URL: queueUrl,
-    AWS_REGION: REGION,
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-    AWS_S3_FORCE_PATH_STYLE: "true",
-    NODE_EXTRA_CA_CERTS: moto.caBundle, // one file: the system bundle plus the emulator's CA
-    ...workerDbEnv(pg), // the local PostgreSQL stands in for RDS: no TLS, a password for nexus_worker
-    WAIT_TIME_SECONDS: "1",
-    HEALTH_FILE: join(WORK, "worker.health"),
-  };
-  const child = spawn(process.execPath, [join(ROOT, "worker", "dist", "index.js")], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout!.on("data", (d) => writeFileSync(logFile, d, { flag: "a" }));
-  child.stderr!.on("data", (d) => writeFileSync(logFile, d, { flag: "a" }));
-  return child;
 }
 
 type LoggedRequest = {

@@ -30,6 +30,8 @@ export interface Moto {
   /** With TLS: the emulator's CA (trust anchor) and the system bundle plus it (for NODE_EXTRA_CA_CERTS). */
   readonly ca?: string;
   readonly caBundle?: string;
+  /** With IAM enforced: the bearer token of the emulator's ECS credentials endpoint (gap 11). */
+  readonly ecsCredentialsToken?: string;
   stop(): Promise<void>;
 }
 
@@ -38,7 +40,14 @@ export interface Moto {
  * `npm run setup`, with its gaps closed). TLS with the generated CA unless `plainHttp`.
  */
 export async function startMoto(
-  options: { plainHttp?: boolean; port?: number; countCalls?: boolean; requestLog?: string; registry?: boolean } = {},
+  options: {
+    plainHttp?: boolean;
+    port?: number;
+    countCalls?: boolean;
+    requestLog?: string;
+    registry?: boolean;
+    enforceIam?: boolean;
+  } = {},
 ): Promise<Moto> {
   const port = options.port ?? (await freePort());
   const registry = options.registry ? await startRegistry() : undefined;
@@ -48,17 +57,20 @@ export async function startMoto(
   if (options.countCalls) args.push("--count-calls");
   if (options.requestLog) args.push("--request-log", options.requestLog); // one JSON line per request
   if (registry) args.push("--registry-backend", registry.address); // gap 9: ECR's /v2 in front of it
+  if (options.enforceIam) args.push("--enforce-iam"); // gaps 10-14: every request authorized
   // Its request log goes to a file, not a pipe: a parent blocked in spawnSync (cdktf, terraform) would
   // stop draining a pipe, and moto would block writing to it.
   mkdirSync(join(REPO_ROOT, ".local"), { recursive: true });
   const logFile = join(REPO_ROOT, ".local", `emulator-${port}.log`);
   const child: ChildProcess = spawn(python, args, { stdio: ["ignore", "pipe", openSync(logFile, "w")] });
   const stderr = () => readFileSync(logFile, "utf8").slice(-4000).trim();
-  const ready = await new Promise<{ endpoint: string; ca?: string; caBundle?: string }>((resolve, reject) => {
-    child.once("error", (err) => reject(new Error(`cannot start ${python} (run npm run setup): ${err.message}`)));
-    child.once("exit", (code) => reject(new Error(`the emulator exited with ${code}: ${stderr()}`)));
-    createInterface({ input: child.stdout! }).once("line", (line) => resolve(JSON.parse(line)));
-  }).catch(async (err) => {
+  const ready = await new Promise<{ endpoint: string; ca?: string; caBundle?: string; ecsCredentialsToken?: string }>(
+    (resolve, reject) => {
+      child.once("error", (err) => reject(new Error(`cannot start ${python} (run npm run setup): ${err.message}`)));
+      child.once("exit", (code) => reject(new Error(`the emulator exited with ${code}: ${stderr()}`)));
+      createInterface({ input: child.stdout! }).once("line", (line) => resolve(JSON.parse(line)));
+    },
+  ).catch(async (err) => {
     await registry?.stop();
     throw err;
   });
