@@ -18,8 +18,11 @@ import { join } from "node:path";
 import { Postgres, REPO_ROOT } from "./services";
 
 export const LOCAL_REGION = "us-east-1";
-/** moto accepts any credentials; these never leave this machine. */
-export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+/**
+ * The emulator's test key (stacks/app/local-target.ts): any key works while IAM is not enforced; with
+ * it enforced (--enforce-iam), this is the named admin's. They never leave this machine.
+ */
+export const LOCAL_CREDENTIALS = { accessKeyId: "nexus-local", secretAccessKey: "nexus-local" };
 
 export interface PipelineOptions {
   readonly name?: string;

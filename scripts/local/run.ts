@@ -41,7 +41,7 @@ async function main(): Promise<void> {
 
   if (!demo) {
     console.log(
-      `upload with: AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${moto.endpoint} s3 cp file.txt s3://${pipeline.bucket}/`,
+      `upload with: AWS_ACCESS_KEY_ID=nexus-local AWS_SECRET_ACCESS_KEY=nexus-local aws --endpoint-url ${moto.endpoint} s3 cp file.txt s3://${pipeline.bucket}/`,
     );
     process.once("SIGINT", () => void shutdown().then(() => process.exit(0)));
     return;

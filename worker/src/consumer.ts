@@ -19,6 +19,40 @@ export interface ConsumerDeps {
   readonly config: WorkerConfig;
 }
 
+/**
+ * Receive errors no backoff can fix: the task's credentials or permissions, or its queue, are wrong
+ * (a task role that does not exist, expired or unknown credentials, a policy without
+ * sqs:ReceiveMessage, a QUEUE_URL naming no queue). The worker stops and exits non-zero at once, so
+ * the task fails where ECS and its deployment circuit breaker see it, instead of polling forever.
+ */
+const PERMANENT_RECEIVE_ERRORS = new Set([
+  "CredentialsProviderError",
+  "AccessDenied",
+  "AccessDeniedException",
+  "ExpiredToken",
+  "ExpiredTokenException",
+  "InvalidClientTokenId",
+  "UnrecognizedClientException",
+  "SignatureDoesNotMatch",
+  "InvalidSignatureException",
+  "QueueDoesNotExist",
+  "AWS.SimpleQueueService.NonExistentQueue",
+]);
+
+export class ReceiveRefused extends Error {
+  constructor(cause: unknown) {
+    const name = (cause as { name?: string }).name;
+    super(`receive refused (${name}): the task's credentials, its role's permissions or QUEUE_URL are wrong`, {
+      cause,
+    });
+    this.name = "ReceiveRefused";
+  }
+}
+
+export function isPermanentReceiveError(err: unknown): boolean {
+  return typeof err === "object" && err !== null && PERMANENT_RECEIVE_ERRORS.has(String((err as Error).name));
+}
+
 /** What one batch decided for each of its messages. */
 export interface BatchPlan {
   /** Messages whose outcome needs no row (test events, objects gone): delete with the batch. */
@@ -114,6 +148,8 @@ export class Consumer {
   /** Statistics for benchmarks and tests. `peakPolling`: most receives in flight at once. */
   readonly stats = { receives: 0, processed: 0, rejected: 0, failed: 0, peakPolling: 0 };
   private polling = 0;
+  /** The first receive error no backoff can fix; run() rejects with it once every loop has stopped. */
+  private refused?: ReceiveRefused;
   /** Loops parked while the queue is empty; woken when any receive returns messages, or on stop. */
   private parked: (() => void)[] = [];
 
@@ -128,6 +164,7 @@ export class Consumer {
     } finally {
       clearInterval(heartbeat);
     }
+    if (this.refused) throw this.refused;
   }
 
   stop(): void {
@@ -183,6 +220,12 @@ export class Consumer {
         failures = 0;
       } catch (err) {
         if (this.stopping.signal.aborted) break;
+        if (isPermanentReceiveError(err)) {
+          // The other loops finish the batches they hold; nothing new is received.
+          this.refused ??= new ReceiveRefused(err);
+          this.stop();
+          break;
+        }
         failures++;
         log.warn("receive failed; backing off", { loop, err });
         await sleep(Math.min(30000, 500 * 2 ** failures), this.stopping.signal);

@@ -3,7 +3,7 @@ import { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { TokenSource, passwordSource } from "./auth";
 import { WorkerConfig } from "./config";
-import { Consumer } from "./consumer";
+import { Consumer, isPermanentReceiveError } from "./consumer";
 import { Database } from "./db";
 import { stampHealth } from "./health";
 import { ObjectReader } from "./objects";
@@ -45,7 +45,9 @@ export const CLIENT_SETTINGS = {
     error: (message: unknown) =>
       isAbort(message)
         ? log.info("long poll cancelled by the stop", { detail: describeValue(message) })
-        : log.error("AWS SDK error", { detail: describeValue(message) }),
+        : isRefusedReceive(message)
+          ? log.warn("AWS SDK error; the worker stops on it", { detail: describeValue(message) })
+          : log.error("AWS SDK error", { detail: describeValue(message) }),
   } as unknown as NonNullable<S3ClientConfig["logger"]>,
 };
 
@@ -57,6 +59,15 @@ export const CLIENT_SETTINGS = {
 function isAbort(message: unknown): boolean {
   const error = message instanceof Error ? message : (message as { error?: unknown } | null)?.error;
   return error instanceof Error && error.name === "AbortError";
+}
+
+/**
+ * A receive refused for good (consumer.ts, PERMANENT_RECEIVE_ERRORS): the worker stops and reports it
+ * in its one error line, "worker failed"; each loop's refused call is a warning beside it.
+ */
+function isRefusedReceive(message: unknown): boolean {
+  const entry = message as { commandName?: unknown; error?: unknown } | null;
+  return entry?.commandName === "ReceiveMessageCommand" && isPermanentReceiveError(entry.error);
 }
 
 /**
