@@ -7,13 +7,16 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 export const REGION = "us-east-1";
 export const TEST_CREDENTIALS = { accessKeyId: "nexus-local", secretAccessKey: "nexus-local" };
 
-/** Endpoint, region, test credentials and the emulator's CA: what every e2e client is given. */
-export function emulatorClientConfig(endpoint: string, caFile: string) {
+/**
+ * Endpoint, region, test credentials and the emulator's CA: what every e2e client is given. Without a
+ * CA, the emulator serves plain HTTP (the tests that run an e2e phase on their own emulator).
+ */
+export function emulatorClientConfig(endpoint: string, caFile: string | undefined) {
   return {
     endpoint,
     region: REGION,
     credentials: TEST_CREDENTIALS,
-    requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: readFileSync(caFile) }) }),
+    ...(caFile ? { requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: readFileSync(caFile) }) }) } : {}),
   };
 }
 

@@ -8,6 +8,9 @@ import { join } from "node:path";
 import { Moto, Postgres, startMoto, startPostgres } from "../../scripts/local/services";
 import { migrationEnv, provisionPipeline, runMigration, workerEnv } from "../../scripts/local/pipeline";
 
+// Starting the emulator and PostgreSQL takes longer than jest's 5 s under load, as in the sibling files.
+jest.setTimeout(120000);
+
 let moto: Moto;
 let pg: Postgres;
 let env: Record<string, string>;
