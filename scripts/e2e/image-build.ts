@@ -356,7 +356,8 @@ export class ImageBuildMode {
   }
 }
 
-function single(resources: StateResource[], type: string): Record<string, unknown> {
+/** The values of the one resource of `type` in state; fails unless there is exactly one. */
+export function single(resources: StateResource[], type: string): Record<string, unknown> {
   const found = resources.filter((r) => r.type === type);
   assert(found.length === 1, `one ${type} in state (got ${found.length})`);
   return found[0].values;

@@ -22,7 +22,7 @@ import { workerDbEnv } from "../local/pipeline";
 import { Moto, Postgres, REPO_ROOT, stopProcess } from "../local/services";
 import { assert } from "./assert";
 import { REGION, emulatorClientConfig } from "./aws";
-import { StateResource } from "./image-build";
+import { StateResource, single } from "./image-build";
 import { proveIngest } from "./ingest";
 
 export interface TaskRoleRun {
@@ -62,7 +62,7 @@ async function ingestUnderRole(run: TaskRoleRun, signal: AbortSignal): Promise<v
  * container credentials endpoint of the emulator's ECS stand-in, for the task role it names.
  */
 export function taskRoleCredentials(moto: Moto, resources: StateResource[]) {
-  const taskDefinition = only(resources, "aws_ecs_task_definition");
+  const taskDefinition = single(resources, "aws_ecs_task_definition");
   const uri = `${moto.endpoint}/_nexus/ecs/credentials/${taskDefinition.arn}/task`;
   return {
     taskRole: taskDefinition.task_role_arn as string,
@@ -219,7 +219,7 @@ export async function proveRefusals(run: Omit<TaskRoleRun, "pg" | "s3" | "work">
   const secrets = new SecretsManagerClient(config);
   const kms = new KMSClient(config);
   const bucket = outputs.ingest_bucket_name;
-  const dataKey = only(resources, "aws_kms_key").arn as string; // the environment's data key
+  const dataKey = single(resources, "aws_kms_key").arn as string; // the environment's data key
   const calls: Record<keyof typeof REFUSALS, () => Promise<unknown>> = {
     "s3:PutObject on the ingest bucket": () =>
       s3.send(new PutObjectCommand({ Bucket: bucket, Key: "e2e/forged.txt", Body: "x" })),
@@ -251,12 +251,6 @@ export async function proveRefusals(run: Omit<TaskRoleRun, "pg" | "s3" | "work">
     for (const client of [s3, sqs, secrets, kms]) client.destroy();
   }
   return lines;
-}
-
-function only(resources: StateResource[], type: string): Record<string, unknown> {
-  const found = resources.filter((r) => r.type === type);
-  assert(found.length === 1, `one ${type} in state (got ${found.length})`);
-  return found[0].values;
 }
 
 async function until<T>(

@@ -73,7 +73,7 @@ DEPLOYER = "nexus-e2e-admin"
 TEST_KEY = TEST_SECRET = "nexus-local"  # what every local client signs with (stacks/app/local-target.ts)
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 ECS_TASKS = "ecs-tasks.amazonaws.com"
-# As AWS sends them: ECS's task credentials are valid for at most 6 hours and renewed before expiry.
+# The session the stand-in issues: an hour, AssumeRole's default (the SDK asks again before expiry).
 TASK_CREDENTIAL_SECONDS = 3600
 
 # The moto code gaps 10-16 replace or wrap, and the hash of its source in moto 5.2.5 (gaps.self_check).

@@ -121,7 +121,7 @@ def main() -> None:
     parser.add_argument(
         "--enforce-iam",
         action="store_true",
-        help="authenticate and authorize every request (gaps 10-12); the test key is the named admin nexus-e2e-admin",
+        help="authenticate and authorize every request (gaps 10-16); the test key is the named admin nexus-e2e-admin",
     )
     args = parser.parse_args()
     patched = gaps.apply_all()

@@ -57,7 +57,7 @@ export async function startMoto(
   if (options.countCalls) args.push("--count-calls");
   if (options.requestLog) args.push("--request-log", options.requestLog); // one JSON line per request
   if (registry) args.push("--registry-backend", registry.address); // gap 9: ECR's /v2 in front of it
-  if (options.enforceIam) args.push("--enforce-iam"); // gaps 10-14: every request authorized
+  if (options.enforceIam) args.push("--enforce-iam"); // gaps 10-16: every request authorized
   // Its request log goes to a file, not a pipe: a parent blocked in spawnSync (cdktf, terraform) would
   // stop draining a pipe, and moto would block writing to it.
   mkdirSync(join(REPO_ROOT, ".local"), { recursive: true });
